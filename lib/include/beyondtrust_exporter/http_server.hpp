@@ -32,6 +32,9 @@ struct HttpServerTlsConfig {
   // CurveP256, CurveP384, CurveP521 or X25519. Empty: OpenSSL defaults.
   std::vector<std::string> curve_preferences;
   bool prefer_server_cipher_suites = true;
+  // A verified client certificate must carry one of these DNS, email, IP or
+  // URI subject alternative names. Empty: any verified certificate will do.
+  std::vector<std::string> client_allowed_sans;
 
   bool enabled() const noexcept {
     return !cert_file.empty() || !key_file.empty();
