@@ -7,19 +7,21 @@ every second. Debian's prometheus scrapes the exporter every second, with
 the alert rules loaded and the minimum-reps threshold overridden for the
 simulated appliance. Then the test checks that:
 
-  1. every rule evaluates with health "ok"; every recording rule returns
-     data; every alert expression evaluates without error and each series
-     selector in it returns data, so the alerts that are quiet in the
-     normal state still read real series;
-  2. every query of the Grafana dashboard, with its variables substituted,
-     evaluates without error and returns data, and the appliance variable
-     lists the appliance;
-  3. promtool check metrics accepts the exporter's live /metrics;
-  4. too few representatives turn BeyondTrustTooFewRepsLoggedIn pending
-     or firing;
-  5. rejected credentials turn BeyondTrustCredentialsRejected pending or
-     firing, and the staffing alert goes quiet while the API fails;
-  6. the exporter exits with status 0 on SIGTERM.
+  1. Every rule evaluates with health "ok", and every recording rule
+     returns data. An alert that is quiet in the normal state returns
+     nothing, so for each alert the test requires that its expression
+     evaluates without error and that each series selector in it returns
+     data.
+  2. Every query of the Grafana dashboard, with its variables substituted,
+     evaluates without error and returns data. The appliance variable
+     lists the appliance.
+  3. promtool check metrics accepts the exporter's live /metrics, which
+     serves every documented metric and poll error reason.
+  4. Too few representatives turn BeyondTrustTooFewRepsLoggedIn pending
+     or firing.
+  5. Rejected credentials turn BeyondTrustCredentialsRejected pending or
+     firing, and the staffing alert goes quiet while the API fails.
+  6. The exporter exits with status 0 on SIGTERM.
 
 Every process it starts is stopped on exit, and dies with the test if the
 test itself is killed. Only the Python standard library is used.
@@ -48,7 +50,8 @@ import urllib.request
 # The tests run from the source tree, so they must leave no __pycache__
 # there.
 sys.dont_write_bytecode = True
-from promql import selectors, substitute_grafana_variables
+from promql import (EXPORTER_METRICS, selectors,
+                    substitute_grafana_variables)
 
 APPLIANCE = "sim"
 CLIENT_ID = "e2e-exporter"
@@ -60,6 +63,19 @@ MIN_REPS = 3
 # The rules file's example override, replaced for this test.
 EXAMPLE_OVERRIDE = ('label_replace(vector(3), "appliance", '
                     '"rs.example.com", "", "")')
+# Values of the reason label of beyondtrust_poll_errors_total, each served
+# from the start.
+POLL_ERROR_REASONS = frozenset({
+    "connect", "tls", "timeout", "http_status", "auth", "rate_limited",
+    "parse", "api_error",
+})
+# The standard process metrics, under the names the Go and Python client
+# libraries use.
+PROCESS_METRICS = frozenset({
+    "process_cpu_seconds_total", "process_resident_memory_bytes",
+    "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+    "process_start_time_seconds",
+})
 # Time budget of the whole test. CTest's own timeout is longer.
 DEADLINE_SECONDS = 170
 # Time allowed for one HTTP request to a local server.
@@ -428,6 +444,17 @@ def check_live_metrics(exporter_url, promtool, checks):
                           capture_output=True, text=True, timeout=30)
     checks.record(lint.returncode == 0, "promtool check metrics on /metrics",
                   (lint.stdout + lint.stderr).strip())
+
+    served = set(re.findall(r"^# TYPE (\S+) ", body, re.MULTILINE))
+    missing = sorted((EXPORTER_METRICS | PROCESS_METRICS) - served)
+    checks.record(not missing, "/metrics serves every documented metric",
+                  "missing: " + ", ".join(missing))
+    reasons = set(re.findall(
+        r'^beyondtrust_poll_errors_total\{[^}]*reason="([a-z_]+)"', body,
+        re.MULTILINE))
+    checks.record(reasons == POLL_ERROR_REASONS,
+                  "/metrics serves every poll error reason",
+                  "reasons: %s" % sorted(reasons))
 
 
 def wait_for_alert(prometheus, alertname, timeout_seconds):
