@@ -1,0 +1,1 @@
+#include "beyondtrust_simulator/simulator.hpp"
