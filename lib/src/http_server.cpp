@@ -106,8 +106,9 @@ std::optional<std::string> decode_base64(std::string_view text) {
   return output;
 }
 
-// Checks the Authorization header of `request` with `check`: scheme Basic
-// (case-insensitive) and base64 of user:password.
+// Checks the Authorization header of `request` with
+// security.check_basic_auth: scheme Basic (case-insensitive) and base64 of
+// user:password.
 bool is_authorized(const HttpRequest& request,
                    const HttpServerSecurity& security) {
   const auto field = request.find(http::field::authorization);
@@ -217,6 +218,11 @@ HttpResponse handle_request(const HttpRequest& request,
     logging::error(
         "failed to handle an HTTP request",
         {{"path", request_path(request.target())}, {"error", e.what()}});
+    response = text_response(500, "500 internal server error\n");
+  } catch (...) {
+    logging::error("failed to handle an HTTP request",
+                   {{"path", request_path(request.target())},
+                    {"error", "unknown exception"}});
     response = text_response(500, "500 internal server error\n");
   }
   for (const auto& header : options.security.headers) {

@@ -32,7 +32,7 @@ constexpr std::string_view session_id_context = "beyondtrust_exporter";
       "invalid tls_server_config {} \"{}\": {}", setting, value, problem));
 }
 
-// The reason of the latest OpenSSL error, or `fallback`.
+// Returns the reason of the latest OpenSSL error, or the message of `error`.
 std::string openssl_error(const boost::system::error_code& error) {
   const unsigned long code = ERR_peek_last_error();
   ERR_clear_error();
@@ -55,7 +55,7 @@ int parse_tls_version(std::string_view setting, const std::string& value,
 }
 
 // Maps Go's cipher suite names, which are the IANA names, onto OpenSSL's
-// names; Go also knows the ChaCha20 suites without their "_SHA256" suffix.
+// names; Go also accepts the ChaCha20 suites without their "_SHA256" suffix.
 std::string openssl_cipher_list(SSL_CTX* context,
                                 const std::vector<std::string>& suites) {
   STACK_OF(SSL_CIPHER)* known = SSL_CTX_get_ciphers(context);

@@ -64,8 +64,8 @@ struct HttpServerOptions {
   // Open connections; beyond it the server stops accepting until one closes,
   // so a flood cannot exhaust file descriptors.
   std::size_t max_connections = 512;
-  // From the first byte of a request to its last body byte, and for the TLS
-  // handshake; a slower client gets 408 and the connection closes.
+  // Limit from the first byte of a request to its last body byte, and for
+  // the TLS handshake. A slower client is disconnected without a response.
   std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
   // Writing one response; a client that reads slower is disconnected.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
@@ -82,8 +82,8 @@ struct HttpServerOptions {
   HttpServerSecurity security;
 };
 
-// What the exporter serves. Each function runs on the event loop and may
-// throw, in which case the server responds with 500.
+// Callbacks that produce the exporter's responses. Each runs on the event
+// loop and may throw, in which case the server responds with 500.
 struct HttpHandlers {
   std::function<std::string()> render_metrics;       // text format 0.0.4
   std::function<std::string()> render_landing_page;  // HTML
