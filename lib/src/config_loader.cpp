@@ -347,7 +347,8 @@ void parse_secret(const YAML::Node& node, std::string_view path,
   if (inline_secret) {
     // The value never goes into a message.
     const YAML::Node value = node["client_secret"];
-    if (config_text::is_empty(value) || !value.IsScalar() || value.Scalar().empty()) {
+    if (config_text::is_empty(value) || !value.IsScalar() ||
+        value.Scalar().empty()) {
       throw ConfigError(
           fmt::format("invalid {}: expected a non-empty string", secret_path));
     }
@@ -432,8 +433,9 @@ ApplianceConfig parse_appliance(const YAML::Node& node, std::string_view path,
   if (has(node, "max_response_bytes")) {
     const std::string size_path = join(path, "max_response_bytes");
     const YAML::Node value = node["max_response_bytes"];
-    const auto size =
-        !config_text::is_empty(value) && value.IsScalar() ? parse_size(value.Scalar()) : std::nullopt;
+    const auto size = !config_text::is_empty(value) && value.IsScalar()
+                          ? parse_size(value.Scalar())
+                          : std::nullopt;
     if (!size || *size < kMinResponseBytes || *size > kMaxResponseBytes) {
       throw ConfigError(fmt::format(
           "invalid {} {}: expected a size from 1KiB to 1GiB, such as 16MiB "

@@ -13,7 +13,7 @@
 namespace beyondtrust_exporter::config_text {
 namespace {
 
-// Longest value quoted in an error message, in bytes.
+// Maximum length of a value quoted in an error message, in bytes.
 constexpr std::size_t kMaxQuotedBytes = 100;
 
 std::string join_names(std::initializer_list<std::string_view> names) {
@@ -125,8 +125,8 @@ void check_keys(const YAML::Node& node, std::string_view path,
   }
   if (!node.IsMap()) {
     throw ConfigError(fmt::format("invalid {} {}: expected a map with keys {}",
-                                  where(path),
-                                  describe(node), join_names(allowed)));
+                                  where(path), describe(node),
+                                  join_names(allowed)));
   }
   check_unique_keys(node, path);
   for (const auto& entry : node) {

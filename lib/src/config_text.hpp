@@ -1,12 +1,12 @@
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <initializer_list>
 #include <string>
 #include <string_view>
-
-#include <yaml-cpp/yaml.h>
 
 // Helpers shared by the config and web config parsers: reading YAML nodes
 // with one-line errors that name the key path, and reading small files.

@@ -202,6 +202,7 @@ void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
   app.add_flag("--config.check", settings.config_check,
                "Check the configuration, print what it means with secrets "
                "masked, and exit: 0 when valid, 2 when not.");
+
   app.add_option("--appliance.url", settings.appliance_url,
                  "URL of the single appliance to poll when there is no "
                  "config file, as https://host[:port].");
@@ -212,9 +213,10 @@ void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
                  "OAuth client ID of the API account for --appliance.url. "
                  "Default: $BEYONDTRUST_CLIENT_ID.");
   app.add_option("--appliance.client-secret-file", settings.client_secret_file,
-                 "File holding the OAuth client secret for --appliance.url; "
+                 "File with the OAuth client secret for --appliance.url; "
                  "a trailing newline is ignored. Default: "
                  "$BEYONDTRUST_CLIENT_SECRET.");
+
   app.add_option("--poll.interval", raw.poll_interval,
                  "Time between polls of each appliance, from 1s to 1d. "
                  "Default: 30s.");
@@ -225,6 +227,7 @@ void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
                  "How long the last good poll's series stay after polls "
                  "start failing, at least --poll.interval. Default: three "
                  "poll intervals.");
+
   app.add_option("--web.listen-address", settings.listen_addresses,
                  "Address to serve HTTP on, as [host]:port; repeat the flag "
                  "for several. Default: :9879.")
@@ -239,11 +242,13 @@ void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
                  "Web configuration file (TLS, basic auth, headers) in the "
                  "Prometheus exporter-toolkit format. Default: none, plain "
                  "HTTP.");
+
   app.add_option("--log.level", raw.log_level,
                  "Lowest level logged: debug, info, warn or error. "
                  "Default: info.");
   app.add_option("--log.format", raw.log_format,
                  "Log line format: logfmt or json. Default: logfmt.");
+
   app.add_flag("--version", raw.version, "Print the version and exit.");
 }
 

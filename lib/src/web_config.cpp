@@ -1,19 +1,18 @@
 #include "beyondtrust_exporter/web_config.hpp"
 
 #include <crypt.h>
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <yaml-cpp/yaml.h>
 
 #include <array>
 #include <cstring>
 #include <memory>
 #include <utility>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "beyondtrust_exporter/config.hpp"
 #include "beyondtrust_exporter/config_loader.hpp"
@@ -42,9 +41,9 @@ struct NamedValue {
   std::string_view openssl_name;
 };
 
-// Go's crypto/tls CipherSuites() names (the ones the exporter-toolkit
-// accepts) with their OpenSSL names; empty for TLS 1.3 suites, which Go
-// does not let a config choose.
+// The cipher suite names that promtool 2.42 accepts, which are the names
+// of Go's tls.CipherSuites(), with their OpenSSL names. TLS 1.3 suites
+// have no OpenSSL name here because Go does not let a config choose them.
 constexpr std::array<NamedValue, 17> kCipherSuites{{
     {"TLS_RSA_WITH_AES_128_CBC_SHA", "AES128-SHA"},
     {"TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"},
@@ -219,21 +218,21 @@ std::string openssl_reason() {
   return reason != nullptr ? reason : "unknown error";
 }
 
-// Loads the certificate chain and key the way the listener will, so a
-// wrong or mismatched file fails at load time.
+// Loads the certificate chain and key with OpenSSL, so a wrong or
+// mismatched file fails at load time.
 void check_key_pair(const WebTlsConfig& tls) {
   const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(
       SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
   if (!context) {
-    throw ConfigError(fmt::format("cannot check tls_server_config: {}",
-                                  openssl_reason()));
+    throw ConfigError(
+        fmt::format("cannot check tls_server_config: {}", openssl_reason()));
   }
   if (SSL_CTX_use_certificate_chain_file(context.get(),
                                          tls.cert_file.c_str()) != 1) {
-    throw ConfigError(fmt::format(
-        "invalid tls_server_config.cert_file {}: expected a PEM "
-        "certificate ({})",
-        quote(tls.cert_file.string()), openssl_reason()));
+    throw ConfigError(
+        fmt::format("invalid tls_server_config.cert_file {}: expected a PEM "
+                    "certificate ({})",
+                    quote(tls.cert_file.string()), openssl_reason()));
   }
   // An encrypted key fails instead of asking for a passphrase on the
   // terminal.
@@ -241,8 +240,8 @@ void check_key_pair(const WebTlsConfig& tls) {
   const std::unique_ptr<BIO, decltype(&BIO_free)> key_file(
       BIO_new_file(tls.key_file.c_str(), "r"), &BIO_free);
   const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      key_file ? PEM_read_bio_PrivateKey(key_file.get(), nullptr,
-                                         no_passphrase, nullptr)
+      key_file ? PEM_read_bio_PrivateKey(key_file.get(), nullptr, no_passphrase,
+                                         nullptr)
                : nullptr,
       &EVP_PKEY_free);
   if (!key) {
@@ -262,10 +261,10 @@ void check_key_pair(const WebTlsConfig& tls) {
   if (!tls.client_ca_file.empty() &&
       SSL_CTX_load_verify_locations(context.get(), tls.client_ca_file.c_str(),
                                     nullptr) != 1) {
-    // `promtool check web-config` accepts such a file, so it loads here
-    // too, but no client certificate will verify against it.
+    // `promtool check web-config` (2.42) accepts such a file, so it loads
+    // here too, but no client certificate will verify against it.
     ERR_clear_error();
-    logging::warn("client_ca_file holds no PEM certificate",
+    logging::warn("client_ca_file contains no PEM certificate",
                   {{"file", tls.client_ca_file.string()}});
   }
 }
@@ -301,8 +300,7 @@ void check_client_auth(const WebTlsConfig& tls,
   }
   if (!tls.client_allowed_sans.empty() &&
       tls.client_auth_type != ClientAuthType::require_any_client_cert &&
-      tls.client_auth_type !=
-          ClientAuthType::require_and_verify_client_cert) {
+      tls.client_auth_type != ClientAuthType::require_and_verify_client_cert) {
     throw ConfigError(fmt::format(
         "invalid tls_server_config.client_auth_type {}: client_allowed_sans "
         "is set, so expected RequireAnyClientCert or "
@@ -332,8 +330,8 @@ std::optional<WebTlsConfig> parse_tls_server_config(
   const std::string key_file = read("key_file");
   const std::string client_ca_file = read("client_ca_file");
   const std::string client_auth_text = read("client_auth_type");
-  tls.client_auth_type = read_client_auth_type(
-      client_auth_text, join(kPath, "client_auth_type"));
+  tls.client_auth_type =
+      read_client_auth_type(client_auth_text, join(kPath, "client_auth_type"));
   if (has(node, "min_version")) {
     tls.min_version =
         read_version(node["min_version"], join(kPath, "min_version"));
@@ -408,9 +406,10 @@ void parse_http_server_config(const YAML::Node& node, WebConfig& config) {
   const YAML::Node headers = node["headers"];
   const std::string headers_path = join(kPath, "headers");
   if (!headers.IsMap()) {
-    throw ConfigError(fmt::format("invalid {} {}: expected a map of header "
-                                  "names to values",
-                                  headers_path, describe(headers)));
+    throw ConfigError(
+        fmt::format("invalid {} {}: expected a map of header "
+                    "names to values",
+                    headers_path, describe(headers)));
   }
   config_text::check_unique_keys(headers, headers_path);
   for (const auto& entry : headers) {
@@ -422,9 +421,9 @@ void parse_http_server_config(const YAML::Node& node, WebConfig& config) {
       }
     }
     if (allowed == nullptr) {
-      throw ConfigError(fmt::format(
-          "invalid header {} in {}: expected one of {}", quote(name),
-          headers_path, names_of(kAllowedHeaders)));
+      throw ConfigError(
+          fmt::format("invalid header {} in {}: expected one of {}",
+                      quote(name), headers_path, names_of(kAllowedHeaders)));
     }
 
     const std::string value_path = join(headers_path, name);
@@ -481,9 +480,10 @@ std::map<std::string, Secret> parse_users(const YAML::Node& node) {
     return users;
   }
   if (!node.IsMap()) {
-    throw ConfigError(fmt::format("invalid {} {}: expected a map of user "
-                                  "names to bcrypt hashes",
-                                  kPath, describe(node)));
+    throw ConfigError(
+        fmt::format("invalid {} {}: expected a map of user "
+                    "names to bcrypt hashes",
+                    kPath, describe(node)));
   }
   config_text::check_unique_keys(node, kPath);
   for (const auto& entry : node) {
@@ -513,8 +513,8 @@ std::string digest_credentials(std::string_view user, std::string_view hash,
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
-  if (EVP_Digest(input.data(), input.size(), digest.data(), &size,
-                 EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(),
+                 nullptr) != 1) {
     size = 0;
   }
   OPENSSL_cleanse(input.data(), input.size());
@@ -586,7 +586,8 @@ WebConfig parse_web_config(std::string_view yaml,
     return config;
   }
   config_text::check_keys(
-      root, "", {"tls_server_config", "http_server_config", "basic_auth_users"});
+      root, "",
+      {"tls_server_config", "http_server_config", "basic_auth_users"});
   config.tls = parse_tls_server_config(root["tls_server_config"], base_dir);
   parse_http_server_config(root["http_server_config"], config);
   config.basic_auth_users = parse_users(root["basic_auth_users"]);
@@ -676,10 +677,10 @@ bool verify_password(std::string_view bcrypt_hash, std::string_view password) {
   const char* result = crypt_r(phrase.c_str(), setting.c_str(), data.get());
 
   // libxcrypt returns a string that starts with '*' on failure.
-  const bool matches = result != nullptr && result[0] != '*' &&
-                       std::strlen(result) == bcrypt_hash.size() &&
-                       CRYPTO_memcmp(result, bcrypt_hash.data(),
-                                     bcrypt_hash.size()) == 0;
+  const bool matches =
+      result != nullptr && result[0] != '*' &&
+      std::strlen(result) == bcrypt_hash.size() &&
+      CRYPTO_memcmp(result, bcrypt_hash.data(), bcrypt_hash.size()) == 0;
   OPENSSL_cleanse(data.get(), sizeof(crypt_data));
   OPENSSL_cleanse(phrase.data(), phrase.size());
   return matches;

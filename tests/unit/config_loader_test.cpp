@@ -59,8 +59,7 @@ TEST(Duration, ParsesPrometheusForms) {
   EXPECT_EQ(parse_duration("2d"), std::chrono::milliseconds(48h));
   EXPECT_EQ(parse_duration("1w"), std::chrono::milliseconds(7 * 24h));
   EXPECT_EQ(parse_duration("1y"), std::chrono::milliseconds(365 * 24h));
-  EXPECT_EQ(parse_duration("1h1m1s1ms"),
-            std::chrono::milliseconds(3661001));
+  EXPECT_EQ(parse_duration("1h1m1s1ms"), std::chrono::milliseconds(3661001));
   EXPECT_EQ(parse_duration("0"), std::chrono::milliseconds(0));
 }
 
@@ -106,8 +105,7 @@ TEST(ParseConfig, ReadsEveryField) {
   EXPECT_EQ(first.timeout, 15s);
   EXPECT_EQ(first.max_staleness, 3min);
   EXPECT_EQ(first.tls_config.ca_file, (kFixtures / "test-ca.pem").string());
-  EXPECT_EQ(first.tls_config.cert_file,
-            (kFixtures / "test-cert.pem").string());
+  EXPECT_EQ(first.tls_config.cert_file, (kFixtures / "test-cert.pem").string());
   EXPECT_EQ(first.tls_config.key_file, (kFixtures / "test-key.pem").string());
   EXPECT_EQ(first.tls_config.server_name, "support.example.com");
   EXPECT_FALSE(first.tls_config.insecure_skip_verify);
@@ -153,9 +151,8 @@ TEST(ParseConfig, TakesTimingFromSettings) {
 }
 
 TEST(ParseConfig, ShrinksInheritedTimeoutToInterval) {
-  const Config config =
-      parse_config(appliance_yaml("    poll_interval: 5s\n"), Settings(),
-                   kFixtures);
+  const Config config = parse_config(appliance_yaml("    poll_interval: 5s\n"),
+                                     Settings(), kFixtures);
 
   ASSERT_EQ(config.appliances.size(), 1u);
   EXPECT_EQ(config.appliances[0].timeout, 5s);
@@ -179,7 +176,8 @@ TEST(ParseConfig, KeepsAbsolutePaths) {
       "appliances:\n"
       "  - url: https://bt.example.com\n"
       "    client_id: id\n"
-      "    client_secret_file: " + secret + "\n",
+      "    client_secret_file: " +
+          secret + "\n",
       Settings(), "/nonexistent");
 
   ASSERT_EQ(config.appliances.size(), 1u);
@@ -211,20 +209,27 @@ struct BadConfig {
 // Each bad config with its exact one-line error.
 const BadConfig kBadConfigs[] = {
     {"", "invalid config (empty): expected a map with an appliances list"},
-    {"- a\n", "invalid config (a list): expected a map with an appliances "
-              "list"},
-    {"appliances: [\n", "invalid YAML at line 2, column 1: end of sequence "
-                        "flow not found"},
-    {"appliance: []\n", "unknown key \"appliance\" in the top level: allowed "
-                        "keys are appliances, defaults"},
-    {"defaults: {}\n", "missing appliances: expected a list with at least "
-                       "one appliance"},
-    {"appliances: []\n", "invalid appliances (a list): expected a list with "
-                         "at least one appliance"},
-    {"appliances: x\n", "invalid appliances \"x\": expected a list with at "
-                        "least one appliance"},
-    {"appliances:\n  - \n", "invalid appliances[0] (empty): expected a map "
-                            "with url, client_id and a client secret"},
+    {"- a\n",
+     "invalid config (a list): expected a map with an appliances "
+     "list"},
+    {"appliances: [\n",
+     "invalid YAML at line 2, column 1: end of sequence "
+     "flow not found"},
+    {"appliance: []\n",
+     "unknown key \"appliance\" in the top level: allowed "
+     "keys are appliances, defaults"},
+    {"defaults: {}\n",
+     "missing appliances: expected a list with at least "
+     "one appliance"},
+    {"appliances: []\n",
+     "invalid appliances (a list): expected a list with "
+     "at least one appliance"},
+    {"appliances: x\n",
+     "invalid appliances \"x\": expected a list with at "
+     "least one appliance"},
+    {"appliances:\n  - \n",
+     "invalid appliances[0] (empty): expected a map "
+     "with url, client_id and a client secret"},
     {"appliances:\n  - url: https://a.example.com\n    url: https://b\n",
      "duplicate key \"url\" in appliances[0]: each key may appear once"},
     {appliance_yaml("    clinet_id: x\n"),
@@ -360,17 +365,15 @@ const BadConfig kBadConfigs[] = {
     {appliance_yaml("    name: \"a\\nb\"\n"),
      "invalid appliances[0].name \"a\\nb\": expected 1 to 128 bytes of text "
      "without control characters"},
-    {appliance_yaml("") +
-         "  - url: https://bt.example.com:8443\n"
-         "    client_id: id\n"
-         "    client_secret: s\n",
+    {appliance_yaml("") + "  - url: https://bt.example.com:8443\n"
+                          "    client_id: id\n"
+                          "    client_secret: s\n",
      "duplicate appliances[1].name \"bt.example.com\": appliances[0] has the "
      "same name (names default to the URL's host), set a unique name"},
-    {appliance_yaml("    name: eu\n") +
-         "  - url: https://other.example.com\n"
-         "    name: eu\n"
-         "    client_id: id\n"
-         "    client_secret: s\n",
+    {appliance_yaml("    name: eu\n") + "  - url: https://other.example.com\n"
+                                        "    name: eu\n"
+                                        "    client_id: id\n"
+                                        "    client_secret: s\n",
      "duplicate appliances[1].name \"eu\": appliances[0] has the same name "
      "(names default to the URL's host), set a unique name"},
 };
@@ -416,9 +419,9 @@ TEST(LoadConfig, NamesFileInError) {
     load_config(settings, environment_of({}));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_EQ(std::string(error.what()),
-              "invalid --config.file \"" + settings.config_file +
-                  "\": file not found");
+    EXPECT_EQ(std::string(error.what()), "invalid --config.file \"" +
+                                             settings.config_file +
+                                             "\": file not found");
   }
 }
 
@@ -597,6 +600,34 @@ TEST(DescribeConfig, ShowsResolvedValues) {
             "    rep_metrics: true\n"
             "    rep_name_labels: true\n"
             "    max_response_bytes: 16777216\n");
+}
+
+TEST(ParseConfig, RejectsDeepNesting) {
+  const std::string error =
+      parse_error(std::string(100000, '[') + std::string(100000, ']'));
+
+  EXPECT_TRUE(error.starts_with("invalid YAML at line 1, column ")) << error;
+}
+
+TEST(ExampleConfig, Loads) {
+  // The example reads client_secret next to itself.
+  const std::filesystem::path dir =
+      std::filesystem::path(testing::TempDir()) / "example_config";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(
+      std::filesystem::path(BEYONDTRUST_EXPORTER_SOURCE_DIR) /
+          "deploy/beyondtrust_exporter.yml",
+      dir / "config.yml", std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "client_secret") << "example-secret\n";
+  Settings settings;
+  settings.config_file = (dir / "config.yml").string();
+
+  const Config config = load_config(settings, environment_of({}));
+
+  ASSERT_EQ(config.appliances.size(), 1u);
+  EXPECT_EQ(config.appliances[0].name, "support-eu");
+  EXPECT_EQ(config.appliances[0].client_secret.reveal(), "example-secret");
+  EXPECT_EQ(config.appliances[0].max_staleness, 90s);
 }
 
 TEST(ConfigCheck, PrintsConfigAndReturnsZero) {

@@ -84,8 +84,8 @@ TEST(Flags, RepeatedListenAddress) {
 TEST(Flags, SingleApplianceFlags) {
   const Settings settings =
       parse({"--appliance.url=https://bt.example.com", "--appliance.name=eu",
-             "--appliance.client-id", "id",
-             "--appliance.client-secret-file", "/run/secret"})
+             "--appliance.client-id", "id", "--appliance.client-secret-file",
+             "/run/secret"})
           .settings;
 
   EXPECT_EQ(settings.appliance_url, "https://bt.example.com");
@@ -95,10 +95,10 @@ TEST(Flags, SingleApplianceFlags) {
 }
 
 TEST(Flags, PollDurations) {
-  const Settings settings = parse({"--poll.interval=1m30s",
-                                   "--poll.timeout=20s",
-                                   "--poll.max-staleness=10m"})
-                                .settings;
+  const Settings settings =
+      parse({"--poll.interval=1m30s", "--poll.timeout=20s",
+             "--poll.max-staleness=10m"})
+          .settings;
 
   EXPECT_EQ(settings.poll_interval, 90s);
   EXPECT_EQ(settings.poll_timeout, 20s);

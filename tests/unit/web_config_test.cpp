@@ -44,19 +44,18 @@ TEST(WebConfig, LoadsEveryField) {
   EXPECT_EQ(tls.client_ca_file, kFixtures / "test-ca.pem");
   EXPECT_EQ(tls.min_version, TlsVersion::tls12);
   EXPECT_EQ(tls.max_version, TlsVersion::tls13);
-  EXPECT_EQ(tls.cipher_suites,
-            (std::vector<std::string>{
-                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-                "TLS_AES_128_GCM_SHA256"}));
+  EXPECT_EQ(
+      tls.cipher_suites,
+      (std::vector<std::string>{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                                "TLS_AES_128_GCM_SHA256"}));
   EXPECT_EQ(tls.curve_preferences,
             (std::vector<std::string>{"X25519", "CurveP256"}));
   EXPECT_FALSE(tls.prefer_server_cipher_suites);
   EXPECT_FALSE(config.http2);
   EXPECT_EQ(config.headers.size(), 5u);
   EXPECT_EQ(config.headers.at("X-Frame-Options"), "deny");
-  EXPECT_EQ(config.headers.at("Content-Security-Policy"),
-            "default-src 'self'");
+  EXPECT_EQ(config.headers.at("Content-Security-Policy"), "default-src 'self'");
   ASSERT_EQ(config.basic_auth_users.size(), 1u);
   EXPECT_EQ(config.basic_auth_users.at("prometheus").reveal(), kHashCost10);
 }
@@ -100,13 +99,42 @@ TEST(WebConfig, AcceptsWhatPromtoolAccepts) {
   if (!std::filesystem::exists("/usr/bin/promtool")) {
     GTEST_SKIP() << "promtool is not installed";
   }
-  for (const char* name : {"web-full.yml", "web-basic-auth.yml", "web-tls.yml",
-                           "web-empty.yml"}) {
+  for (const char* name :
+       {"web-full.yml", "web-basic-auth.yml", "web-tls.yml", "web-empty.yml"}) {
     const std::string file = (kFixtures / name).string();
     const std::string command =
         "/usr/bin/promtool check web-config '" + file + "' >/dev/null 2>&1";
     EXPECT_EQ(std::system(command.c_str()), 0) << name;
     EXPECT_NO_THROW(load_web_config(file)) << name;
+  }
+}
+
+TEST(ExampleWebConfig, Loads) {
+  // The example reads tls.crt and tls.key next to itself.
+  const std::filesystem::path dir =
+      std::filesystem::path(testing::TempDir()) / "example_web_config";
+  std::filesystem::create_directories(dir);
+  const auto copy = [&](const std::filesystem::path& from, const char* to) {
+    std::filesystem::copy_file(
+        from, dir / to, std::filesystem::copy_options::overwrite_existing);
+  };
+  copy(std::filesystem::path(BEYONDTRUST_EXPORTER_SOURCE_DIR) /
+           "deploy/web-config.yml",
+       "web-config.yml");
+  copy(kFixtures / "test-cert.pem", "tls.crt");
+  copy(kFixtures / "test-key.pem", "tls.key");
+
+  const WebConfig config = load_web_config(dir / "web-config.yml");
+
+  ASSERT_TRUE(config.tls.has_value());
+  EXPECT_EQ(config.tls->cert_file, dir / "tls.crt");
+  EXPECT_EQ(config.headers.size(), 3u);
+  EXPECT_EQ(config.basic_auth_users.size(), 1u);
+  if (std::filesystem::exists("/usr/bin/promtool")) {
+    const std::string command = "/usr/bin/promtool check web-config '" +
+                                (dir / "web-config.yml").string() +
+                                "' >/dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0);
   }
 }
 
@@ -116,8 +144,9 @@ struct BadWebConfig {
 };
 
 TEST(WebConfig, RejectsBadConfigsWithExactError) {
-  const std::string cert = "  cert_file: test-cert.pem\n"
-                           "  key_file: test-key.pem\n";
+  const std::string cert =
+      "  cert_file: test-cert.pem\n"
+      "  key_file: test-key.pem\n";
   const BadWebConfig cases[] = {
       {"- a\n",
        "invalid the top level (a list): expected a map with keys "
@@ -143,8 +172,7 @@ TEST(WebConfig, RejectsBadConfigsWithExactError) {
        "invalid tls_server_config.key_file \"" +
            (kFixtures / "other-key.pem").string() +
            "\": expected the key of cert_file \"" +
-           (kFixtures / "test-cert.pem").string() +
-           "\" (key values mismatch)"},
+           (kFixtures / "test-cert.pem").string() + "\" (key values mismatch)"},
       {"tls_server_config:\n  cert_file: client-secret.txt\n"
        "  key_file: test-key.pem\n",
        "invalid tls_server_config.cert_file \"" +
@@ -274,8 +302,8 @@ TEST(VerifyPassword, RejectsPasswordWithNul) {
 }
 
 TEST(VerifyPassword, RejectsPasswordOver72Bytes) {
-  EXPECT_FALSE(verify_password(kHashCost4, std::string(kPasswordCost4) +
-                                               std::string(60, 'x')));
+  EXPECT_FALSE(verify_password(
+      kHashCost4, std::string(kPasswordCost4) + std::string(60, 'x')));
 }
 
 TEST(BasicAuthenticator, ChecksUsers) {
@@ -314,8 +342,7 @@ TEST(BasicAuthenticator, CachedCheckIsFast) {
 }
 
 TEST(BasicAuthenticator, CacheKeepsWrongResults) {
-  const BasicAuthenticator auth(
-      {{"fast", Secret(std::string(kHashCost4))}}, 2);
+  const BasicAuthenticator auth({{"fast", Secret(std::string(kHashCost4))}}, 2);
 
   EXPECT_FALSE(auth.check("fast", "wrong"));
   EXPECT_FALSE(auth.check("fast", "wrong"));

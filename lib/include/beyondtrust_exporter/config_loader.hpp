@@ -48,8 +48,8 @@ std::string describe_config(const Settings& settings, const Config& config);
 // Runs --config.check: loads the config and the web config, writes what
 // they mean to `out` and returns 0, or writes the one-line error to `err`
 // and returns 2.
-int run_config_check(const Settings& settings, std::ostream& out,
-                     std::ostream& err,
-                     const EnvironmentLookup& environment = process_environment);
+int run_config_check(
+    const Settings& settings, std::ostream& out, std::ostream& err,
+    const EnvironmentLookup& environment = process_environment);
 
 }  // namespace beyondtrust_exporter

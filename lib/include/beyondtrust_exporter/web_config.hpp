@@ -18,8 +18,8 @@
 // loads here.
 namespace beyondtrust_exporter {
 
-// How the listener asks for client certificates; the names are Go's
-// crypto/tls ClientAuthType values.
+// The listener's client certificate policy. The names are Go's crypto/tls
+// ClientAuthType values.
 enum class ClientAuthType {
   no_client_cert,
   request_client_cert,
@@ -30,7 +30,7 @@ enum class ClientAuthType {
 
 enum class TlsVersion { tls10, tls11, tls12, tls13 };
 
-// The `tls_server_config` block. Present only when it names a certificate.
+// The `tls_server_config` block, present when it configures TLS.
 struct WebTlsConfig {
   std::filesystem::path cert_file;  // relative paths already resolved
   std::filesystem::path key_file;
@@ -63,7 +63,7 @@ struct WebConfig {
 };
 
 // Reads and checks a web config file: known keys only, allowed header names
-// and values, bcrypt hashes that parse, and TLS files that exist and hold a
+// and values, bcrypt hashes that parse, and TLS files that exist and contain a
 // matching certificate and key. Relative paths are relative to the file.
 // Throws ConfigError with one line naming the key, the value and what is
 // allowed.
