@@ -1,12 +1,12 @@
 #include "beyondtrust_exporter/logging.hpp"
 
-#include <atomic>
-#include <chrono>
-#include <mutex>
-
 #include <fmt/chrono.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
 
 namespace beyondtrust_exporter::logging {
 namespace {
@@ -22,8 +22,8 @@ std::shared_ptr<spdlog::logger> make_logger(
   if (!sink) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   }
-  auto logger = std::make_shared<spdlog::logger>("beyondtrust_exporter",
-                                                 std::move(sink));
+  auto logger =
+      std::make_shared<spdlog::logger>("beyondtrust_exporter", std::move(sink));
   // The line is complete when it reaches spdlog.
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::trace);
@@ -121,10 +121,14 @@ void append_json(std::string& out, std::string_view key,
   out += '"';
 }
 
+// Returns the current UTC time as RFC 3339 with milliseconds, as Go
+// exporters log it.
 std::string timestamp_now() {
   auto now = std::chrono::system_clock::now();
-  auto millis = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", millis);
+  auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - seconds);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", seconds, millis.count());
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 #include "beyondtrust_exporter/poll_error.hpp"
 
-#include <stdexcept>
-
 #include <boost/throw_exception.hpp>
+#include <stdexcept>
 
 namespace beyondtrust_exporter {
 

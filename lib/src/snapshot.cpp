@@ -26,12 +26,13 @@ void SnapshotStore::remove(const std::string& appliance) {
 void SnapshotStore::reorder(const std::vector<std::string>& appliances) {
   ++generation_;
   auto rank = [&](const auto& snapshot) {
-    auto it = std::find(appliances.begin(), appliances.end(),
-                        snapshot->appliance);
+    auto it =
+        std::find(appliances.begin(), appliances.end(), snapshot->appliance);
     return static_cast<std::size_t>(it - appliances.begin());
   };
-  std::stable_sort(snapshots_.begin(), snapshots_.end(),
-                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  std::stable_sort(
+      snapshots_.begin(), snapshots_.end(),
+      [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 }
 
 std::shared_ptr<const ApplianceSnapshot> SnapshotStore::find(
