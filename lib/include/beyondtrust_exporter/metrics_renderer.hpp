@@ -34,18 +34,21 @@ struct RenderOptions {
 // Samples carry no timestamps.
 //
 // Per site:
-// - beyondtrust_up follows the latest poll at once.
+// - beyondtrust_up follows the latest poll at once. The poll duration is
+//   absent before the first poll, and the last success time before the
+//   first success.
 // - The representative and aggregate series come from the latest
 //   successful poll and are left out once snapshot.reps_fresh(now) is
 //   false: they disappear, and never turn into zeros.
-// - With snapshot.rep_metrics false there is no beyondtrust_rep_* series;
-//   with snapshot.rep_name_labels false beyondtrust_rep_info has no display
-//   names.
+// - With snapshot.rep_metrics false there is no beyondtrust_rep_* series.
+//   With snapshot.rep_name_labels false, beyondtrust_rep_info has no
+//   display names.
 // - A rep field that the site left out gets no sample, and the aggregates
 //   sum the known values only. An aggregate over reps that all lack the
-//   field is left out. A rep whose id is empty, or repeats an earlier rep's id,
-//   gets no per-rep series; a repeated id is not counted twice in the
-//   aggregates either. An empty rep type is rendered as "unknown".
+//   field is left out.
+// - A rep whose id is empty, or repeats an earlier rep's id, gets no
+//   per-rep series. A repeated id is not counted twice in the aggregates
+//   either. An empty rep type is rendered as "unknown".
 //
 // Speed: the sample lines of a site are rendered once per snapshot, and the
 // representative lines once per `reps` object and options, then reused by
