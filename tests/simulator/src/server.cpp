@@ -293,7 +293,11 @@ struct Simulator::State {
   Response command_answer(const Request& request);
   Response control_answer(const Request& request, std::string_view path);
 
-  net::awaitable<bool> send(Stream& stream, Response response, bool keep_alive);
+  // Writes a response; closes the connection unless `keep_alive`. Returns
+  // whether the connection stays open. Counts the status unless told not
+  // to, since control requests stay out of the counters.
+  net::awaitable<bool> send(Stream& stream, Response response, bool keep_alive,
+                            bool counted = true);
   net::awaitable<void> send_partial(Stream& stream, Response response,
                                     FaultKind kind, Clock::duration cap);
   net::awaitable<void> send_oversized(Stream& stream, const Request& request,
@@ -423,29 +427,31 @@ net::awaitable<bool> Simulator::State::handle(Stream& stream,
   }
 
   if (endpoint == Endpoint::control) {
-    co_return co_await send(stream, control_answer(request, path),
-                            request.keep_alive());
+    Response response = control_answer(request, path);
+    co_return co_await send(stream, std::move(response), request.keep_alive(),
+                            false);
   }
   if (endpoint == Endpoint::health) {
-    const bool healthy = variant_snapshot().healthy;
-    co_return co_await send(
-        stream,
-        healthy ? text_response(request, http::status::ok, "OK")
-                : text_response(request, http::status::internal_server_error,
-                                "The site reported a failed health check"),
-        request.keep_alive());
+    Response response =
+        variant_snapshot().healthy
+            ? text_response(request, http::status::ok, "OK")
+            : text_response(request, http::status::internal_server_error,
+                            "The site reported a failed health check");
+    co_return co_await send(stream, std::move(response), request.keep_alive());
   }
   if (endpoint == Endpoint::other) {
-    co_return co_await send(
-        stream, text_response(request, http::status::not_found, "Not found"),
-        request.keep_alive());
+    Response response =
+        text_response(request, http::status::not_found, "Not found");
+    co_return co_await send(stream, std::move(response), request.keep_alive());
   }
 
   const std::optional<Fault> active = take_fault(endpoint);
   const FaultKind kind = active ? active->kind : FaultKind::none;
   const bool is_token = endpoint == Endpoint::token;
 
-  // Faults that replace the response before it is built.
+  // Faults that replace the response before it is built. Each response is
+  // built into a local before co_await: with GCC 12.2, a conditional
+  // expression of temporaries inside a co_await argument freed memory twice.
   switch (kind) {
     case FaultKind::delay: {
       net::steady_timer timer(co_await net::this_coro::executor);
@@ -460,12 +466,12 @@ net::awaitable<bool> Simulator::State::handle(Stream& stream,
       beast::get_lowest_layer(stream).close();
       co_return false;
     }
-    case FaultKind::status_500:
-      co_return co_await send(
-          stream,
+    case FaultKind::status_500: {
+      Response response =
           text_response(request, http::status::internal_server_error,
-                        "Internal Server Error"),
-          false);
+                        "Internal Server Error");
+      co_return co_await send(stream, std::move(response), false);
+    }
     case FaultKind::status_503:
     case FaultKind::status_429: {
       const bool busy = kind == FaultKind::status_503;
@@ -484,12 +490,12 @@ net::awaitable<bool> Simulator::State::handle(Stream& stream,
       tokens.revoke_all();
       break;
     }
-    case FaultKind::reject_credentials:
-      co_return co_await send(
-          stream,
+    case FaultKind::reject_credentials: {
+      Response response =
           json_response(request, http::status::unauthorized,
-                        detail::message_json("Invalid client credentials")),
-          false);
+                        detail::message_json("Invalid client credentials"));
+      co_return co_await send(stream, std::move(response), false);
+    }
     case FaultKind::oversized_body:
       co_await send_oversized(stream, request, endpoint, active->body_bytes);
       co_return false;
@@ -525,8 +531,8 @@ net::awaitable<bool> Simulator::State::handle(Stream& stream,
     default:
       break;
   }
-  co_return co_await send(stream, std::move(response),
-                          is_token && request.keep_alive());
+  const bool keep_alive = is_token && request.keep_alive();
+  co_return co_await send(stream, std::move(response), keep_alive);
 }
 
 Response Simulator::State::token_answer(
@@ -749,9 +755,9 @@ Response Simulator::State::control_answer(const Request& request,
 }
 
 net::awaitable<bool> Simulator::State::send(Stream& stream, Response response,
-                                            bool keep_alive) {
+                                            bool keep_alive, bool counted) {
   response.keep_alive(keep_alive);
-  count_status(response.result());
+  if (counted) count_status(response.result());
 
   // Write the whole response.
   beast::get_lowest_layer(stream).expires_after(write_timeout);
