@@ -33,7 +33,7 @@ std::vector<SimRep> served_reps(const std::vector<SimRep>& reps,
 
 std::string_view namespace_uri(XmlNamespace xml_namespace);
 
-// The vendor-style answer to an unknown or missing action: <error> as the
+// The vendor-style response to an unknown or missing action: <error> as the
 // root element, sent with HTTP 200.
 std::string render_action_error(std::string_view message,
                                 const Variant& variant);
@@ -41,13 +41,13 @@ std::string render_action_error(std::string_view message,
 // XML body of a 401 to a command call.
 std::string render_unauthorized_xml(const Variant& variant);
 
-// A body that starts like a valid answer and breaks off inside a tag.
+// A body that starts like a valid response and breaks off inside a tag.
 std::string render_malformed_xml(const std::vector<SimRep>& reps,
                                  const Variant& variant, std::uint64_t seed);
 
 // An oversized body in three parts: head, a block repeated as often as fits,
-// and tail. Whitespace pads the last repetition so the sizes add up to the
-// requested total exactly (when the total exceeds head and tail).
+// and tail. Spaces after the last block make the body exactly the requested
+// size, unless head and tail alone are larger.
 struct RepeatedBody {
   std::string head;
   std::string block;
@@ -66,7 +66,8 @@ std::string iso_8601(std::int64_t unix_seconds, int offset_minutes,
 // ---- tokens.cpp
 
 // Live OAuth tokens of one API account: at most 30, the oldest evicted
-// first when a 31st is minted. Not thread-safe; the server guards it.
+// first when a 31st is minted. Not thread-safe, so the server calls it under
+// its mutex.
 class TokenStore {
  public:
   using Clock = std::chrono::steady_clock;
