@@ -43,8 +43,8 @@ using boost::system::error_code;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Time a TLS shutdown may take once the response is complete. The answer is
-// already read, so a site that never acknowledges close_notify must not
+// Time a TLS shutdown may take once the response is complete. The response
+// is already read, so a site that never acknowledges close_notify must not
 // hold the poll until its deadline.
 constexpr std::chrono::seconds tls_shutdown_timeout{1};
 
@@ -277,9 +277,9 @@ HttpsClient::Impl::resolve(const std::string& name, std::uint16_t service,
   active_resolver = &resolver;
 
   // The resolver has no deadline of its own, so a timer cancels it.
-  // NOTE: cancelling cannot interrupt a getaddrinfo() call already running
-  // in the resolver's thread; a hanging DNS server delays the error until
-  // the system resolver gives up.
+  // NOTE: cancelling cannot interrupt a getaddrinfo() call that already
+  // runs in the resolver's thread. A hanging DNS server therefore delays
+  // the error until the system resolver gives up.
   // The watch outlives this frame when the timer's completion is already
   // queued as the resolve completes, so the handler owns it.
   struct Watch {
@@ -363,7 +363,7 @@ asio::awaitable<PollResult<void>> HttpsClient::Impl::open_tunnel(
                           " failed: " + write_ec.message());
   }
 
-  // Read only the header: a successful CONNECT answer has no body, and the
+  // Read only the header: a successful CONNECT response has no body, and the
   // bytes after it belong to the tunnel.
   http::response_parser<http::empty_body> parser;
   parser.skip(true);
@@ -428,8 +428,8 @@ asio::awaitable<PollResult<HttpResponse>> HttpsClient::Impl::exchange(
         [check = ssl::host_name_verification(verified_name)](
             bool preverified, ssl::verify_context& verify_context) {
           bool matches = check(preverified, verify_context);
-          // host_name_verification rejects a mismatch without saying why;
-          // record it, so the error names the cause.
+          // host_name_verification rejects a mismatch without a reason, so
+          // record one for the error message.
           if (preverified && !matches) {
             X509_STORE_CTX_set_error(verify_context.native_handle(),
                                      X509_V_ERR_HOSTNAME_MISMATCH);

@@ -204,11 +204,11 @@ boost::asio::awaitable<PollResult<Secret>> TokenSource::token() {
     }
     co_return PollError{
         PollErrorReason::rate_limited,
-        "the token endpoint answered HTTP " + std::to_string(status)};
+        "the token endpoint returned HTTP " + std::to_string(status)};
   }
   if (status != 200) {
     std::string message =
-        "the token endpoint answered HTTP " + std::to_string(status);
+        "the token endpoint returned HTTP " + std::to_string(status);
     if (std::string detail = site_message(response->body(), client_secret_);
         !detail.empty()) {
       message += ": " + detail;

@@ -220,7 +220,7 @@ TEST_F(TokenSourceTest, ServerErrorIsHttpStatus) {
 
   ASSERT_TRUE(token.has_error());
   EXPECT_EQ(token.error().reason, PollErrorReason::http_status);
-  EXPECT_EQ(token.error().message, "the token endpoint answered HTTP 500");
+  EXPECT_EQ(token.error().message, "the token endpoint returned HTTP 500");
 }
 
 TEST_F(TokenSourceTest, InvalidJsonIsParse) {

@@ -1,25 +1,25 @@
 #pragma once
 
-#include <cstddef>
-#include <memory>
-#include <string>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
 
 #include "beyondtrust_exporter/config.hpp"
 #include "beyondtrust_exporter/poll_error.hpp"
 
 namespace beyondtrust_exporter {
 
-using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpRequest =
+    boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse =
     boost::beast::http::response<boost::beast::http::string_body>;
 
 // Sends HTTPS requests to one site, one request per connection, because the
-// vendor asks clients to close the connection after each API call.
+// vendor requests that clients to close the connection after each API call.
 //
 // A request runs these steps: resolve, connect (directly or through the HTTP
 // CONNECT proxy of proxy_url), TLS handshake with SNI and certificate
@@ -57,7 +57,7 @@ class HttpsClient {
   boost::asio::awaitable<PollResult<HttpResponse>> send(HttpRequest request);
 
   // Aborts the request in flight, if any: it completes with a `connect`
-  // error whose message says the request was cancelled.
+  // error whose message states that the request was cancelled.
   void cancel();
 
  private:

@@ -1,8 +1,7 @@
 #pragma once
 
-#include <memory>
-
 #include <boost/asio/any_io_executor.hpp>
+#include <memory>
 
 #include "beyondtrust_exporter/config.hpp"
 #include "beyondtrust_exporter/snapshot.hpp"
@@ -17,7 +16,7 @@ namespace beyondtrust_exporter {
 //      close to expiry;
 //   2. sends GET /api/command?action=get_logged_in_reps over a new HTTPS
 //      connection, and after a 401 requests one new token and retries once;
-//   3. parses the XML answer and publishes the snapshot. A failed poll
+//   3. parses the XML response and publishes the snapshot. A failed poll
 //      publishes up 0 and keeps the representatives of the last good poll.
 //
 // Polls never overlap. The next poll starts poll_interval after the start of

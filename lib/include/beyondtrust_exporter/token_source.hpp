@@ -1,13 +1,12 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "beyondtrust_exporter/config.hpp"
 #include "beyondtrust_exporter/https_client.hpp"
@@ -21,13 +20,13 @@ using HttpSender =
     std::function<boost::asio::awaitable<PollResult<HttpResponse>>(
         HttpRequest)>;
 
-// The fields of a successful /oauth2/token answer.
+// The fields of a successful /oauth2/token response.
 struct TokenResponse {
   Secret access_token;
   std::chrono::seconds expires_in{0};
 };
 
-// Parses the JSON answer of /oauth2/token: `access_token` (a non-empty
+// Parses the JSON response of /oauth2/token: `access_token` (a non-empty
 // string), `token_type` ("Bearer", in any case) and `expires_in` (positive
 // seconds, as a number or a string of digits). A missing or invalid field
 // is a `parse` error that names the field.
@@ -42,7 +41,7 @@ std::chrono::steady_clock::duration token_refresh_margin(
 // OAuth 2 client credentials for one site: requests a token from
 // POST /oauth2/token with the client id and secret in an HTTP Basic
 // Authorization header, and reuses it across polls until it comes within
-// token_refresh_margin() of expiry, so the site sees one token per
+// token_refresh_margin() of expiry, so the site gets one token per
 // appliance at a time.
 //
 // Errors of token(): `auth` when the site rejects the credentials (401),
@@ -74,8 +73,8 @@ class TokenSource {
     return token_requests_total_;
   }
 
-  // The Retry-After header of the latest token answer that was a 429 or
-  // 503, if it had one; empty after any other answer.
+  // The Retry-After header of the latest token response that was a 429 or
+  // 503, if it had one. Empty after any other response.
   const std::optional<std::string>& retry_after() const noexcept {
     return retry_after_;
   }
