@@ -198,56 +198,70 @@ std::string one_line(std::string text) {
 void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
   app.add_option("--config.file", settings.config_file,
                  "YAML file that lists the appliances to poll. Default: "
-                 "none, one appliance from the --appliance.* flags.");
+                 "none, one appliance from the --appliance.* flags.")
+      ->type_name("FILE");
   app.add_flag("--config.check", settings.config_check,
                "Check the configuration, print what it means with secrets "
                "masked, and exit: 0 when valid, 2 when not.");
 
   app.add_option("--appliance.url", settings.appliance_url,
                  "URL of the single appliance to poll when there is no "
-                 "config file, as https://host[:port].");
+                 "config file, as https://host[:port].")
+      ->type_name("URL");
   app.add_option("--appliance.name", settings.appliance_name,
                  "Value of the appliance label for --appliance.url. "
-                 "Default: the URL's host.");
+                 "Default: the URL's host.")
+      ->type_name("NAME");
   app.add_option("--appliance.client-id", settings.client_id,
                  "OAuth client ID of the API account for --appliance.url. "
-                 "Default: $BEYONDTRUST_CLIENT_ID.");
+                 "Default: $BEYONDTRUST_CLIENT_ID.")
+      ->type_name("ID");
   app.add_option("--appliance.client-secret-file", settings.client_secret_file,
-                 "File with the OAuth client secret for --appliance.url; "
-                 "a trailing newline is ignored. Default: "
-                 "$BEYONDTRUST_CLIENT_SECRET.");
+                 "File with the OAuth client secret for --appliance.url, "
+                 "without its trailing newline. Default: "
+                 "$BEYONDTRUST_CLIENT_SECRET.")
+      ->type_name("FILE");
 
   app.add_option("--poll.interval", raw.poll_interval,
                  "Time between polls of each appliance, from 1s to 1d. "
-                 "Default: 30s.");
+                 "Default: 30s.")
+      ->type_name("DURATION");
   app.add_option("--poll.timeout", raw.poll_timeout,
                  "Time limit of one poll, at most --poll.interval. Default: "
-                 "10s, or --poll.interval when shorter.");
+                 "10s, or --poll.interval when shorter.")
+      ->type_name("DURATION");
   app.add_option("--poll.max-staleness", raw.poll_max_staleness,
                  "How long the last good poll's series stay after polls "
                  "start failing, at least --poll.interval. Default: three "
-                 "poll intervals.");
+                 "poll intervals.")
+      ->type_name("DURATION");
 
   app.add_option("--web.listen-address", settings.listen_addresses,
-                 "Address to serve HTTP on, as [host]:port; repeat the flag "
+                 "Address to serve HTTP on, as [host]:port. Repeat the flag "
                  "for several. Default: :9879.")
       ->allow_extra_args(false)
-      ->take_all();
+      ->take_all()
+      ->type_name("ADDRESS");
   app.add_option("--web.telemetry-path", settings.telemetry_path,
-                 "Path that serves the metrics. Default: /metrics.");
+                 "Path that serves the metrics. Default: /metrics.")
+      ->type_name("PATH");
   app.add_option("--web.max-requests", raw.max_requests,
-                 "Requests served at the same time; more get 503. "
-                 "Default: 40.");
+                 "Requests served at the same time, at least 1. More get "
+                 "503. Default: 40.")
+      ->type_name("COUNT");
   app.add_option("--web.config.file", settings.web_config_file,
                  "Web configuration file (TLS, basic auth, headers) in the "
                  "Prometheus exporter-toolkit format. Default: none, plain "
-                 "HTTP.");
+                 "HTTP.")
+      ->type_name("FILE");
 
   app.add_option("--log.level", raw.log_level,
                  "Lowest level logged: debug, info, warn or error. "
-                 "Default: info.");
+                 "Default: info.")
+      ->type_name("LEVEL");
   app.add_option("--log.format", raw.log_format,
-                 "Log line format: logfmt or json. Default: logfmt.");
+                 "Log line format: logfmt or json. Default: logfmt.")
+      ->type_name("FORMAT");
 
   app.add_flag("--version", raw.version, "Print the version and exit.");
 }
