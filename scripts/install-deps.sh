@@ -12,7 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus prometheus-alertmanager
-  apache2-utils curl jq python3 python3-yaml procps
+  apache2-utils curl jq python3 python3-yaml procps systemd
 )
 
 sudo_cmd=()
