@@ -60,8 +60,8 @@ enum class XmlDeclaration {
   none,         // no declaration
 };
 
-// Whether the command answer is an API error, and where <error> sits.
-// Both forms come with HTTP 200, as on real sites.
+// Whether the command response is an API error, and where <error> sits.
+// Both forms come with HTTP 200.
 enum class ApiErrorForm {
   none,   // the population
   root,   // <error> is the root element
@@ -87,7 +87,7 @@ struct Variant {
   // Shuffles the child elements of each <rep>, repeatably for a seed.
   bool shuffled_elements = false;
   UnauthorizedBody unauthorized_body = UnauthorizedBody::json;
-  // Adds X-RateLimit-Limit and X-RateLimit-Remaining to command answers.
+  // Adds X-RateLimit-Limit and X-RateLimit-Remaining to command responses.
   bool rate_limit_headers = false;
   // GET /check_health returns 200 when true, 500 when false.
   bool healthy = true;
@@ -97,7 +97,7 @@ struct Variant {
 
 enum class FaultKind {
   none,
-  delay,                 // waits `delay`, then answers normally
+  delay,                 // waits `delay`, then responds normally
   hang_mid_body,         // headers and half the body, then stalls
   close_without_answer,  // reads the request, closes the TCP connection
   truncated_body,        // Content-Length of the full body, half of it sent
@@ -206,7 +206,7 @@ struct Options {
 // Paths of the files make-test-certs.sh writes.
 struct TestCertificates {
   std::filesystem::path dir;
-  std::string ca_file;  // ca.pem: trusts server, wrong-host, expired, client
+  std::string ca_file;  // ca.pem: signed server, wrong-host, expired, client
   std::string server_cert, server_key;
   std::string unknown_ca_file;  // unknown-ca.pem
   std::string unknown_ca_server_cert, unknown_ca_server_key;
@@ -236,7 +236,7 @@ TestCertificates test_certificates_in(const std::filesystem::path& dir);
 std::vector<SimRep> generate_reps(std::size_t count, std::uint64_t seed,
                                   std::int64_t population_time);
 
-// Renders the get_logged_in_reps answer body for a population.
+// Renders the get_logged_in_reps response body for a population.
 std::string render_logged_in_reps(const std::vector<SimRep>& reps,
                                   const Variant& variant, std::uint64_t seed);
 
