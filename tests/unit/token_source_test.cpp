@@ -1,16 +1,16 @@
 #include "beyondtrust_exporter/token_source.hpp"
 
-#include <chrono>
-#include <optional>
-#include <string>
-#include <utility>
-#include <vector>
+#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/field.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace beyondtrust_exporter {
 namespace {
@@ -31,7 +31,7 @@ HttpResponse make_response(unsigned status, std::string body) {
   return response;
 }
 
-// A site that answers token requests from a queue and records them, and a
+// A site that responds to token requests from a queue and records them, and a
 // clock the test moves by hand.
 class TokenSourceTest : public ::testing::Test {
  protected:
@@ -43,8 +43,8 @@ class TokenSourceTest : public ::testing::Test {
 
   TokenSource make_source() {
     return TokenSource(
-        [this](HttpRequest request)
-            -> asio::awaitable<PollResult<HttpResponse>> {
+        [this](
+            HttpRequest request) -> asio::awaitable<PollResult<HttpResponse>> {
           requests_.push_back(std::move(request));
           PollResult<HttpResponse> next = std::move(answers_.front());
           answers_.erase(answers_.begin());
@@ -59,8 +59,7 @@ class TokenSourceTest : public ::testing::Test {
 
   PollResult<Secret> fetch(TokenSource& source) {
     asio::io_context io;
-    auto future =
-        asio::co_spawn(io, source.token(), asio::use_future);
+    auto future = asio::co_spawn(io, source.token(), asio::use_future);
     io.run_for(5s);
     return future.get();
   }
@@ -83,8 +82,7 @@ TEST_F(TokenSourceTest, RequestsAsDocumented) {
   EXPECT_EQ(request.method(), http::verb::post);
   EXPECT_EQ(request.target(), "/oauth2/token");
   // base64("exporter:s3cret")
-  EXPECT_EQ(request[http::field::authorization],
-            "Basic ZXhwb3J0ZXI6czNjcmV0");
+  EXPECT_EQ(request[http::field::authorization], "Basic ZXhwb3J0ZXI6czNjcmV0");
   EXPECT_EQ(request[http::field::content_type],
             "application/x-www-form-urlencoded");
   EXPECT_EQ(request.body(), "grant_type=client_credentials");
@@ -105,8 +103,9 @@ TEST_F(TokenSourceTest, ReusesToken) {
 
 TEST_F(TokenSourceTest, RefreshesAtTenPercentOfHour) {
   answer(200, std::string(token_json));
-  answer(200,
-         R"({"access_token":"token-2","token_type":"Bearer","expires_in":3600})");
+  answer(
+      200,
+      R"({"access_token":"token-2","token_type":"Bearer","expires_in":3600})");
   TokenSource source = make_source();
   fetch(source);
 
@@ -122,8 +121,7 @@ TEST_F(TokenSourceTest, RefreshesAtTenPercentOfHour) {
 }
 
 TEST_F(TokenSourceTest, RefreshesSixtySecondsEarly) {
-  answer(200,
-         R"({"access_token":"t","token_type":"Bearer","expires_in":300})");
+  answer(200, R"({"access_token":"t","token_type":"Bearer","expires_in":300})");
   TokenSource source = make_source();
   fetch(source);
 
@@ -146,8 +144,9 @@ TEST_F(TokenSourceTest, ShortLifetimeReusedHalf) {
 
 TEST_F(TokenSourceTest, InvalidateRequestsAgain) {
   answer(200, std::string(token_json));
-  answer(200,
-         R"({"access_token":"token-2","token_type":"Bearer","expires_in":3600})");
+  answer(
+      200,
+      R"({"access_token":"token-2","token_type":"Bearer","expires_in":3600})");
   TokenSource source = make_source();
   fetch(source);
   source.invalidate();
