@@ -33,11 +33,18 @@ constexpr std::size_t max_error_text_bytes = 1024;
 constexpr std::string_view xml_whitespace = " \t\r\n";
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 
+bool is_xml_whitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 std::string_view trim(std::string_view text) {
-  std::size_t first = text.find_first_not_of(xml_whitespace);
-  if (first == std::string_view::npos) return {};
-  std::size_t last = text.find_last_not_of(xml_whitespace);
-  return text.substr(first, last - first + 1);
+  while (!text.empty() && is_xml_whitespace(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && is_xml_whitespace(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
 }
 
 // Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence,
@@ -73,10 +80,15 @@ std::string quote(std::string_view value) {
   return out;
 }
 
+// Returns the part of a qualified name after its prefix, in one pass over
+// the name because the parser calls this for every element.
 std::string_view local_name(const char* name) {
-  std::string_view full(name);
-  std::size_t colon = full.rfind(':');
-  return colon == std::string_view::npos ? full : full.substr(colon + 1);
+  const char* start = name;
+  const char* end = name;
+  for (; *end != '\0'; ++end) {
+    if (*end == ':') start = end + 1;
+  }
+  return {start, static_cast<std::size_t>(end - start)};
 }
 
 bool is_element(pugi::xml_node node, std::string_view name) {
@@ -94,27 +106,19 @@ pugi::xml_attribute find_attribute(pugi::xml_node node, std::string_view name) {
 }
 
 bool is_text(pugi::xml_node node) {
-  return node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata;
+  pugi::xml_node_type type = node.type();
+  return type == pugi::node_pcdata || type == pugi::node_cdata;
 }
 
 // Returns the text and CDATA children of `node`, joined. The view points
-// into the document when there is one such child, else into `scratch`.
+// into the document when the only child is text, else into `scratch`.
 std::string_view text_of(pugi::xml_node node, std::string& scratch) {
-  pugi::xml_node first;
-  bool several = false;
-  for (pugi::xml_node child : node.children()) {
-    if (!is_text(child)) continue;
-    if (first) {
-      several = true;
-      break;
-    }
-    first = child;
-  }
+  pugi::xml_node first = node.first_child();
   if (!first) return {};
-  if (!several) return first.value();
+  if (!first.next_sibling() && is_text(first)) return first.value();
 
   scratch.clear();
-  for (pugi::xml_node child : node.children()) {
+  for (pugi::xml_node child = first; child; child = child.next_sibling()) {
     if (is_text(child)) scratch += child.value();
   }
   return scratch;
