@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -218,21 +220,32 @@ std::string read_file(const std::filesystem::path& file, std::string_view key,
                                   std::generic_category().message(errno)));
   }
 
-  // Read one byte past the limit to tell a full file from a bigger one.
-  std::string content(max_bytes + 1, '\0');
-  const std::size_t size =
-      std::fread(content.data(), 1, content.size(), handle.get());
+  // Read in blocks, so that the string grows with the file. A buffer of
+  // max_bytes would stay allocated, and resident, for as long as the
+  // content lives, which for a client secret is the life of the process.
+  // The loop reads one byte past the limit to tell a full file from a
+  // bigger one.
+  std::string content;
+  std::array<char, 4096> block;
+  while (content.size() <= max_bytes) {
+    const std::size_t wanted =
+        std::min(block.size(), max_bytes + 1 - content.size());
+    const std::size_t size = std::fread(block.data(), 1, wanted, handle.get());
+    content.append(block.data(), size);
+    if (size < wanted) {
+      break;
+    }
+  }
   if (std::ferror(handle.get())) {
     throw ConfigError(fmt::format("invalid {} {}: cannot read the file", key,
                                   quote(file.string())));
   }
-  if (size > max_bytes) {
+  if (content.size() > max_bytes) {
     throw ConfigError(
         fmt::format("invalid {} {}: the file is larger than {} "
                     "bytes",
                     key, quote(file.string()), max_bytes));
   }
-  content.resize(size);
   return content;
 }
 

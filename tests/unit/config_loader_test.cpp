@@ -1,6 +1,7 @@
 #include "beyondtrust_exporter/config_loader.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -184,6 +185,55 @@ TEST(ParseConfig, KeepsAbsolutePaths) {
   EXPECT_EQ(config.appliances[0].client_secret_file, secret);
   EXPECT_EQ(config.appliances[0].client_secret.reveal(),
             "test-client-secret-value");
+}
+
+TEST(ParseConfig, SecretFileKeepsNoSpareCapacity) {
+  const Config config = parse_config(
+      "appliances:\n"
+      "  - url: https://bt.example.com\n"
+      "    client_id: id\n"
+      "    client_secret_file: client-secret.txt\n",
+      Settings(), kFixtures);
+
+  // The secret lives as long as the process, once per appliance, so a read
+  // buffer the size of the file limit must not stay behind in it.
+  ASSERT_EQ(config.appliances.size(), 1u);
+  EXPECT_LT(config.appliances[0].client_secret.reveal().capacity(), 4096u);
+}
+
+TEST(ParseConfig, SecretFileSizeLimit) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("config_loader_test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string yaml =
+      "appliances:\n"
+      "  - url: https://bt.example.com\n"
+      "    client_id: id\n"
+      "    client_secret_file: secret.txt\n";
+  {
+    std::ofstream(dir / "secret.txt", std::ios::binary)
+        << std::string(kMaxConfigFileBytes, 's');
+  }
+  const Config config = parse_config(yaml, Settings(), dir);
+  ASSERT_EQ(config.appliances.size(), 1u);
+  EXPECT_EQ(config.appliances[0].client_secret.reveal().size(),
+            kMaxConfigFileBytes);
+
+  {
+    std::ofstream(dir / "secret.txt", std::ios::binary)
+        << std::string(kMaxConfigFileBytes + 1, 's');
+  }
+  std::string error;
+  try {
+    parse_config(yaml, Settings(), dir);
+  } catch (const ConfigError& e) {
+    error = e.what();
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(error, "invalid appliances[0].client_secret_file \"" +
+                       (dir / "secret.txt").string() +
+                       "\": the file is larger than 1048576 bytes");
 }
 
 TEST(ParseConfig, AcceptsIpv6Host) {
