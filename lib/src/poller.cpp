@@ -79,7 +79,7 @@ struct Poller::State {
   asio::awaitable<PollOutcome> poll_once();
   steady_clock::time_point next_poll_time(const PollOutcome& outcome,
                                           steady_clock::time_point poll_start);
-  void record(const PollOutcome& outcome, double duration_seconds);
+  void record(PollOutcome& outcome, double duration_seconds);
   void log_outcome(const PollOutcome& outcome);
   void publish(double duration_seconds);
 
@@ -206,21 +206,21 @@ steady_clock::time_point Poller::State::next_poll_time(
   return now + delay;
 }
 
-void Poller::State::record(const PollOutcome& outcome,
-                           double duration_seconds) {
+void Poller::State::record(PollOutcome& outcome, double duration_seconds) {
   ++polls_total;
   last_poll_time = system_clock::now();
+  // Logged first, because the reps and warnings move out of the outcome.
+  log_outcome(outcome);
   if (outcome.result) {
     up = true;
     last_success_time = last_poll_time;
     last_error.reset();
-    reps = std::make_shared<const LoggedInReps>(*outcome.result);
+    reps = std::make_shared<const LoggedInReps>(std::move(*outcome.result));
   } else {
     up = false;
     last_error = outcome.result.error();
     ++poll_errors_total[index_of(outcome.result.error().reason)];
   }
-  log_outcome(outcome);
   publish(duration_seconds);
 }
 
