@@ -49,7 +49,9 @@ void parse_listen(const std::string& text, sim::Options& options) {
 std::string read_secret_file(const std::string& path) {
   std::ifstream file(path);
   if (!file) {
-    throw CLI::ValidationError("--client-secret-file", "cannot read " + path);
+    throw CLI::ValidationError(
+        "--client-secret-file",
+        "failed to read " + path + "; check that it exists and is readable");
   }
   std::ostringstream content;
   content << file.rdbuf();
@@ -60,7 +62,8 @@ std::string read_secret_file(const std::string& path) {
   return secret;
 }
 
-// Settings given as JSON or as key=value,key=value.
+// Returns the JSON of a --variant or --fault value, which is given as JSON
+// or as key=value,key=value.
 std::string settings_json(const std::string& flag, const std::string& text) {
   if (!text.empty() && text.front() == '{') return text;
   std::string json;
