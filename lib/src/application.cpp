@@ -91,6 +91,9 @@ Application::Application(boost::asio::io_context& io, Settings settings,
 
   HttpHandlers handlers;
   handlers.render_metrics = [this] { return render_metrics(); };
+  handlers.gzip_metrics = [this](std::string_view body) {
+    return metrics_gzip_.compress(body);
+  };
   handlers.render_landing_page = [this] { return render_landing_page(); };
   handlers.reload = [this] { return reload(); };
   server_ = std::make_unique<HttpServer>(io_.get_executor(), options,

@@ -142,7 +142,9 @@ HttpResponse serve_metrics(const HttpRequest& request,
   const auto accept_encoding = request.find(http::field::accept_encoding);
   if (accept_encoding != request.end() &&
       accepts_gzip(accept_encoding->value())) {
-    std::optional<std::string> compressed = gzip_compress(response.body);
+    std::optional<std::string> compressed =
+        handlers.gzip_metrics ? handlers.gzip_metrics(response.body)
+                              : gzip_compress(response.body);
     // Without memory for zlib, the identity encoding still works.
     if (compressed.has_value()) {
       response.body = std::move(*compressed);

@@ -67,6 +67,73 @@ TEST(GzipCompress, EveryLevel) {
   }
 }
 
+// A /metrics-like body of `lines` sample lines followed by `tail`.
+std::string metrics_body(int lines, const std::string& tail) {
+  std::string text;
+  for (int i = 0; i < lines; ++i) {
+    text += "beyondtrust_rep_support_sessions{appliance=\"a\",rep_id=\"" +
+            std::to_string(i) + "\"} " + std::to_string(i % 7) + "\n";
+  }
+  return text + tail;
+}
+
+TEST(GzipPrefixCompressor, SameTailChanges) {
+  GzipPrefixCompressor compressor;
+  // The first body has nothing to share, the second cuts the prefix and the
+  // later ones reuse it.
+  for (int scrape = 0; scrape < 5; ++scrape) {
+    const std::string text = metrics_body(
+        4000, "process_cpu_seconds_total " + std::to_string(scrape) + "\n");
+    const std::optional<std::string> compressed = compressor.compress(text);
+    ASSERT_TRUE(compressed.has_value()) << "scrape " << scrape;
+    EXPECT_LT(compressed->size(), text.size() / 5) << "scrape " << scrape;
+    EXPECT_EQ(gunzip(*compressed), text) << "scrape " << scrape;
+  }
+}
+
+TEST(GzipPrefixCompressor, BodyChangesInside) {
+  GzipPrefixCompressor compressor;
+  const std::string first = metrics_body(4000, "process_open_fds 10\n");
+  ASSERT_TRUE(compressor.compress(first).has_value());
+  ASSERT_TRUE(compressor.compress(first).has_value());
+
+  // A poll changed a line in the middle: the kept prefix no longer matches.
+  std::string changed = first;
+  changed[changed.size() / 2] = 'X';
+  const std::optional<std::string> compressed = compressor.compress(changed);
+  ASSERT_TRUE(compressed.has_value());
+  EXPECT_EQ(gunzip(*compressed), changed);
+}
+
+TEST(GzipPrefixCompressor, BodyShrinks) {
+  GzipPrefixCompressor compressor;
+  const std::string long_body = metrics_body(4000, "process_open_fds 10\n");
+  ASSERT_TRUE(compressor.compress(long_body).has_value());
+  ASSERT_TRUE(compressor.compress(long_body).has_value());
+
+  const std::string short_body = long_body.substr(0, 1000);
+  const std::optional<std::string> shorter = compressor.compress(short_body);
+  ASSERT_TRUE(shorter.has_value());
+  EXPECT_EQ(gunzip(*shorter), short_body);
+
+  const std::optional<std::string> empty = compressor.compress("");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(gunzip(*empty), "");
+}
+
+TEST(GzipPrefixCompressor, TailIsPrefixEnd) {
+  GzipPrefixCompressor compressor;
+  const std::string text = metrics_body(4000, "");
+  ASSERT_TRUE(compressor.compress(text + "process_open_fds 1\n").has_value());
+  // The whole body is the shared prefix, so the rest is empty.
+  const std::optional<std::string> compressed = compressor.compress(text);
+  ASSERT_TRUE(compressed.has_value());
+  EXPECT_EQ(gunzip(*compressed), text);
+  const std::optional<std::string> again = compressor.compress(text);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(gunzip(*again), text);
+}
+
 struct AcceptCase {
   std::string_view header;
   bool accepted;

@@ -12,6 +12,7 @@
 
 #include "beyondtrust_exporter/config.hpp"
 #include "beyondtrust_exporter/config_loader.hpp"
+#include "beyondtrust_exporter/gzip.hpp"
 #include "beyondtrust_exporter/http_server.hpp"
 #include "beyondtrust_exporter/metrics_renderer.hpp"
 #include "beyondtrust_exporter/poller.hpp"
@@ -70,6 +71,7 @@ class Application {
   EnvironmentLookup environment_;
   SnapshotStore store_;
   MetricsRenderer renderer_;
+  GzipPrefixCompressor metrics_gzip_;
   ExporterStatus status_;
   std::map<std::string, std::unique_ptr<Poller>> pollers_;
   std::unique_ptr<HttpServer> server_;

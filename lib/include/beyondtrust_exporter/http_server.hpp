@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,6 +88,9 @@ struct HttpServerOptions {
 struct HttpHandlers {
   std::function<std::string()> render_metrics;       // text format 0.0.4
   std::function<std::string()> render_landing_page;  // HTML
+  // Compresses a /metrics body for a client that accepts gzip, returning
+  // nothing when it cannot. When unset, the server calls gzip_compress().
+  std::function<std::optional<std::string>(std::string_view)> gzip_metrics;
   // Rereads the configuration. Returns "" on success, or the reason the new
   // configuration was rejected (the old one keeps running).
   std::function<std::string()> reload;
