@@ -64,22 +64,34 @@ std::size_t sequence_length(std::string_view text, std::size_t pos,
 // `escape_quote` is set, repairing invalid UTF-8.
 void append_escaped(std::string& out, std::string_view text,
                     bool escape_quote) {
-  // Most values are plain ASCII without anything to escape: copy them whole.
-  bool plain = true;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x80 || c == '\\' || c == '\n' || (escape_quote && c == '"')) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) {
-    out.append(text);
-    return;
-  }
-
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // Copy the run of bytes that need no change (valid UTF-8 other than the
+    // escaped characters) with one append. Most values are one such run.
+    std::size_t run_end = pos;
+    std::size_t invalid_length = 0;
+    while (run_end < text.size()) {
+      const char c = text[run_end];
+      if (c == '\\' || c == '\n' || (c == '"' && escape_quote)) {
+        break;
+      }
+      if (static_cast<unsigned char>(c) < 0x80) {
+        ++run_end;
+        continue;
+      }
+      const std::size_t length = sequence_length(text, run_end, invalid_length);
+      if (length == 0) {
+        break;
+      }
+      run_end += length;
+    }
+    out.append(text.substr(pos, run_end - pos));
+    pos = run_end;
+    if (pos == text.size()) {
+      break;
+    }
+
+    // The byte that ended the run: an escaped character or invalid UTF-8.
     const char c = text[pos];
     if (c == '\\') {
       out.append("\\\\");
@@ -91,15 +103,8 @@ void append_escaped(std::string& out, std::string_view text,
       out.append("\\\"");
       ++pos;
     } else {
-      std::size_t invalid_length = 0;
-      const std::size_t length = sequence_length(text, pos, invalid_length);
-      if (length == 0) {
-        out.append(replacement_character);
-        pos += invalid_length;
-      } else {
-        out.append(text.substr(pos, length));
-        pos += length;
-      }
+      out.append(replacement_character);
+      pos += invalid_length;
     }
   }
 }
