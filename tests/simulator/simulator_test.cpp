@@ -70,7 +70,9 @@ net::awaitable<void> run_exchange(std::uint16_t port,
                                   const ClientOptions& options, Reply& reply) {
   auto executor = co_await net::this_coro::executor;
   beast::ssl_stream<beast::tcp_stream> stream(executor, context);
-  SSL_set_tlsext_host_name(stream.native_handle(), options.host.c_str());
+  // SNI, as SSL_set_tlsext_host_name() sets it, without the macro's C cast.
+  SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+           TLSEXT_NAMETYPE_host_name, const_cast<char*>(options.host.c_str()));
   stream.set_verify_callback(ssl::host_name_verification(options.host));
   beast::get_lowest_layer(stream).expires_after(options.timeout);
 

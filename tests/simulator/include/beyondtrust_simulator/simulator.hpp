@@ -121,7 +121,7 @@ struct Fault {
   // Wait of `delay`; for hang_mid_body, the maximum stall (0: 5 minutes).
   std::chrono::milliseconds delay{0};
   // Value of Retry-After for status_429 and status_503; none when empty.
-  std::optional<std::string> retry_after;
+  std::optional<std::string> retry_after{};
   // Number of matching requests the fault applies to; 0 means every
   // matching request until clear_fault().
   std::size_t count = 0;
@@ -162,8 +162,8 @@ struct Stats {
   std::uint64_t other_requests = 0;         // any other path
   std::uint64_t faults_applied = 0;         // requests a fault acted on
   std::size_t live_tokens = 0;              // tokens valid right now
-  std::map<std::string, std::uint64_t> requests_by_path;  // without query
-  std::map<unsigned, std::uint64_t> responses_by_status;  // sent statuses
+  std::map<std::string, std::uint64_t> requests_by_path{};  // without query
+  std::map<unsigned, std::uint64_t> responses_by_status{};  // sent statuses
 
   bool operator==(const Stats&) const = default;
 };
