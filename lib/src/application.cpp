@@ -15,36 +15,6 @@ double unix_seconds(std::chrono::system_clock::time_point time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
 }
 
-std::string client_auth_name(ClientAuthType type) {
-  switch (type) {
-    case ClientAuthType::no_client_cert:
-      return "NoClientCert";
-    case ClientAuthType::request_client_cert:
-      return "RequestClientCert";
-    case ClientAuthType::require_any_client_cert:
-      return "RequireAnyClientCert";
-    case ClientAuthType::verify_client_cert_if_given:
-      return "VerifyClientCertIfGiven";
-    case ClientAuthType::require_and_verify_client_cert:
-      return "RequireAndVerifyClientCert";
-  }
-  return "NoClientCert";
-}
-
-std::string tls_version_name(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::tls10:
-      return "TLS10";
-    case TlsVersion::tls11:
-      return "TLS11";
-    case TlsVersion::tls12:
-      return "TLS12";
-    case TlsVersion::tls13:
-      return "TLS13";
-  }
-  return "TLS12";
-}
-
 }  // namespace
 
 HttpServerSecurity make_server_security(const WebConfig& web_config) {
@@ -53,10 +23,10 @@ HttpServerSecurity make_server_security(const WebConfig& web_config) {
     const WebTlsConfig& tls = *web_config.tls;
     security.tls.cert_file = tls.cert_file.string();
     security.tls.key_file = tls.key_file.string();
-    security.tls.client_auth_type = client_auth_name(tls.client_auth_type);
+    security.tls.client_auth_type = to_string(tls.client_auth_type);
     security.tls.client_ca_file = tls.client_ca_file.string();
-    security.tls.min_version = tls_version_name(tls.min_version);
-    security.tls.max_version = tls_version_name(tls.max_version);
+    security.tls.min_version = to_string(tls.min_version);
+    security.tls.max_version = to_string(tls.max_version);
     security.tls.cipher_suites = tls.cipher_suites;
     security.tls.curve_preferences = tls.curve_preferences;
     security.tls.prefer_server_cipher_suites = tls.prefer_server_cipher_suites;

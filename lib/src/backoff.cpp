@@ -6,6 +6,8 @@
 #include <limits>
 #include <string_view>
 
+#include "http_text.hpp"
+
 namespace beyondtrust_exporter {
 namespace {
 
@@ -141,21 +143,11 @@ std::optional<system_clock::time_point> parse_asctime_date(
   return std::nullopt;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(
     std::string_view value, system_clock::time_point now) {
-  value = trim(value);
+  value = http_text::trim(value);
   if (value.empty()) {
     return std::nullopt;
   }

@@ -539,20 +539,6 @@ void emit_duration(YAML::Emitter& out, std::string_view key,
   emit(out, key, format_duration(value));
 }
 
-std::string_view log_level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
-}
-
 void emit_settings(YAML::Emitter& out, const Settings& settings) {
   out << YAML::Key << "flags" << YAML::Value << YAML::BeginMap;
   emit(out, "config.file", settings.config_file);
@@ -566,9 +552,9 @@ void emit_settings(YAML::Emitter& out, const Settings& settings) {
   emit(out, "web.telemetry-path", settings.telemetry_path);
   emit(out, "web.max-requests", settings.max_requests);
   emit(out, "web.config.file", settings.web_config_file);
-  emit(out, "log.level", std::string(log_level_name(settings.log_level)));
+  emit(out, "log.level", std::string(to_string(settings.log_level)));
   emit(out, "log.format",
-       std::string(settings.log_format == LogFormat::json ? "json" : "logfmt"));
+       std::string(to_string(settings.log_format)));
   emit_duration(out, "poll.interval", settings.poll_interval);
   emit_duration(out, "poll.timeout", settings.poll_timeout);
   if (settings.poll_max_staleness) {

@@ -6,22 +6,14 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <cstddef>
 
+#include "http_text.hpp"
+
 namespace beyondtrust_exporter {
 namespace {
 
 // windowBits 15 plus 16 makes deflate write a gzip header and trailer.
 constexpr int gzip_window_bits = 15 + 16;
 constexpr int memory_level = 8;  // zlib's default
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // Parses a q-value ("1", "0.5", "0.000") into thousandths, or returns -1
 // when it is invalid. RFC 9110 allows at most three decimals.
@@ -193,22 +185,22 @@ bool accepts_gzip(std::string_view accept_encoding) {
 
     // The coding, then its parameters, of which only q matters.
     const std::size_t semicolon = element.find(';');
-    const std::string_view coding = trim(element.substr(0, semicolon));
+    const std::string_view coding = http_text::trim(element.substr(0, semicolon));
     std::string_view parameters = semicolon == std::string_view::npos
                                       ? std::string_view()
                                       : element.substr(semicolon + 1);
     bool acceptable = true;
     while (!parameters.empty()) {
       const std::size_t next = parameters.find(';');
-      const std::string_view parameter = trim(parameters.substr(0, next));
+      const std::string_view parameter = http_text::trim(parameters.substr(0, next));
       parameters = next == std::string_view::npos ? std::string_view()
                                                   : parameters.substr(next + 1);
       const std::size_t equals = parameter.find('=');
       if (equals == std::string_view::npos) continue;
-      if (!boost::iequals(trim(parameter.substr(0, equals)), "q")) continue;
+      if (!boost::iequals(http_text::trim(parameter.substr(0, equals)), "q")) continue;
       // An invalid q-value makes the element unacceptable, not the default.
       acceptable =
-          parse_q_value_thousandths(trim(parameter.substr(equals + 1))) > 0;
+          parse_q_value_thousandths(http_text::trim(parameter.substr(equals + 1))) > 0;
     }
 
     if (boost::iequals(coding, "gzip") || boost::iequals(coding, "x-gzip")) {

@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "beyondtrust_exporter/logging.hpp"
+#include "http_text.hpp"
 
 namespace beyondtrust_exporter {
 namespace {
@@ -54,16 +55,6 @@ constexpr std::uint32_t max_header_bytes = 64 * 1024;
 
 constexpr std::string_view user_agent =
     "beyondtrust_exporter/" BEYONDTRUST_EXPORTER_VERSION;
-
-std::string base64_encode(std::string_view input) {
-  std::string output(4 * ((input.size() + 2) / 3), '\0');
-  int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(output.data()),
-                      reinterpret_cast<const unsigned char*>(input.data()),
-                      static_cast<int>(input.size()));
-  output.resize(static_cast<std::size_t>(std::max(written, 0)));
-  return output;
-}
 
 // Host names come from the URL, where an IPv6 literal is bracketed.
 std::string unbracket(std::string_view host) {
@@ -155,7 +146,7 @@ std::optional<Proxy> parse_proxy_url(const std::string& proxy_url) {
   }
   if (url->has_userinfo()) {
     proxy.authorization =
-        "Basic " + base64_encode(url->encoded_userinfo().decode());
+        "Basic " + http_text::base64_encode(url->encoded_userinfo().decode());
   }
   return proxy;
 }

@@ -8,6 +8,28 @@
 #include <chrono>
 #include <mutex>
 
+namespace beyondtrust_exporter {
+
+std::string_view to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+  }
+  return "info";
+}
+
+std::string_view to_string(LogFormat format) noexcept {
+  return format == LogFormat::json ? "json" : "logfmt";
+}
+
+}  // namespace beyondtrust_exporter
+
 namespace beyondtrust_exporter::logging {
 namespace {
 
@@ -37,20 +59,6 @@ std::shared_ptr<spdlog::logger> logger() {
     current_logger = make_logger(nullptr);
   }
   return current_logger;
-}
-
-std::string_view level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
 }
 
 // A logfmt value needs quotes when it is empty or holds a space, a quote,
@@ -152,7 +160,7 @@ std::string format_line(LogLevel level, std::string_view message,
   if (current_format.load() == LogFormat::json) {
     line += '{';
     append_json(line, "ts", timestamp_now());
-    append_json(line, "level", level_name(level));
+    append_json(line, "level", to_string(level));
     append_json(line, "msg", message);
     for (const Field& field : fields) {
       append_json(line, field.key, field.value);
@@ -160,7 +168,7 @@ std::string format_line(LogLevel level, std::string_view message,
     line += '}';
   } else {
     append_logfmt(line, "ts", timestamp_now());
-    append_logfmt(line, "level", level_name(level));
+    append_logfmt(line, "level", to_string(level));
     append_logfmt(line, "msg", message);
     for (const Field& field : fields) {
       append_logfmt(line, field.key, field.value);

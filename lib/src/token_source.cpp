@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "beyondtrust_exporter/logging.hpp"
+#include "http_text.hpp"
 
 namespace beyondtrust_exporter {
 namespace {
@@ -25,16 +26,6 @@ namespace json = boost::json;
 
 // Characters of the site's own message kept in a log line or error.
 constexpr std::size_t max_site_message_chars = 200;
-
-std::string base64_encode(std::string_view input) {
-  std::string output(4 * ((input.size() + 2) / 3), '\0');
-  int written =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(output.data()),
-                      reinterpret_cast<const unsigned char*>(input.data()),
-                      static_cast<int>(input.size()));
-  output.resize(static_cast<std::size_t>(std::max(written, 0)));
-  return output;
-}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -160,7 +151,7 @@ TokenSource::TokenSource(HttpSender sender, const ApplianceConfig& config,
                          Clock clock)
     : sender_(std::move(sender)),
       appliance_(config.name),
-      authorization_("Basic " + base64_encode(config.client_id + ":" +
+      authorization_("Basic " + http_text::base64_encode(config.client_id + ":" +
                                               config.client_secret.reveal())),
       client_secret_(config.client_secret),
       clock_(std::move(clock)) {}

@@ -650,6 +650,14 @@ std::string openssl_groups_list(const WebTlsConfig& config) {
   return openssl_names(config.curve_preferences, kCurves);
 }
 
+std::string_view to_string(TlsVersion version) {
+  return version_name(version);
+}
+
+std::string_view to_string(ClientAuthType type) {
+  return client_auth_name(type);
+}
+
 int openssl_tls_version(TlsVersion version) {
   switch (version) {
     case TlsVersion::tls10:

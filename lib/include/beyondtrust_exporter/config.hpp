@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "beyondtrust_exporter/secret.hpp"
@@ -55,6 +56,12 @@ struct Config {
 
 enum class LogLevel { debug, info, warn, error };
 enum class LogFormat { logfmt, json };
+
+// Returns the --log.level value of `level`, such as "warn".
+std::string_view to_string(LogLevel level) noexcept;
+
+// Returns the --log.format value of `format`, such as "logfmt".
+std::string_view to_string(LogFormat format) noexcept;
 
 // Process-wide settings, from flags only; a reload does not change them.
 struct Settings {

@@ -86,6 +86,12 @@ std::string openssl_cipher_list(const WebTlsConfig& config);
 // curve_preferences, colon-separated. Empty when none is configured.
 std::string openssl_groups_list(const WebTlsConfig& config);
 
+// Returns the web config name of `version`, such as TLS12.
+std::string_view to_string(TlsVersion version);
+
+// Returns the web config name of `type`, such as RequireAndVerifyClientCert.
+std::string_view to_string(ClientAuthType type);
+
 // The OpenSSL protocol version constant, such as TLS1_2_VERSION.
 int openssl_tls_version(TlsVersion version);
 
