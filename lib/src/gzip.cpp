@@ -167,6 +167,9 @@ void GzipPrefixCompressor::cut_prefix(std::string_view input) {
       prefix, level_, gzip_window_bits - 16, memory_level, Z_SYNC_FLUSH);
   if (!blocks.has_value()) return;
   prefix_deflate_ = std::move(*blocks);
+  // The blocks were written into a buffer of deflateBound(), about the
+  // size of the prefix itself, and only the compressed bytes are kept.
+  prefix_deflate_.shrink_to_fit();
   prefix_crc_ = crc32_of(prefix);
   prefix_size_ = shared;
 }
