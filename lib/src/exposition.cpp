@@ -120,6 +120,24 @@ void append_chars(std::string& out, T value) {
 
 }  // namespace
 
+std::string repair_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t invalid_length = 0;
+    const std::size_t length = sequence_length(text, pos, invalid_length);
+    if (length == 0) {
+      out += replacement_character;
+      pos += invalid_length;
+    } else {
+      out.append(text, pos, length);
+      pos += length;
+    }
+  }
+  return out;
+}
+
 void append_label_value(std::string& out, std::string_view value) {
   append_escaped(out, value, true);
 }

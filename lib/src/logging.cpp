@@ -8,6 +8,8 @@
 #include <chrono>
 #include <mutex>
 
+#include "beyondtrust_exporter/exposition.hpp"
+
 namespace beyondtrust_exporter {
 
 std::string_view to_string(LogLevel level) noexcept {
@@ -75,9 +77,11 @@ bool needs_quotes(std::string_view value) {
   return false;
 }
 
-// Escapes `value` for a double-quoted logfmt or JSON string.
+// Escapes `value` for a double-quoted logfmt or JSON string. Invalid UTF-8,
+// such as the raw path of a hostile request, becomes U+FFFD, so a JSON line
+// always parses.
 void append_escaped(std::string& out, std::string_view value) {
-  for (unsigned char c : value) {
+  for (unsigned char c : exposition::repair_utf8(value)) {
     switch (c) {
       case '"':
         out += "\\\"";

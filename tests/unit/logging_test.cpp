@@ -65,5 +65,20 @@ TEST_F(LoggingTest, JsonEscapesControlCharacters) {
       << out_.str();
 }
 
+TEST_F(LoggingTest, JsonReplacesInvalidUtf8) {
+  use(LogLevel::info, LogFormat::json);
+  info("m", {{"path", std::string("/a\xff\xc3", 4)}});
+  EXPECT_NE(out_.str().find("\"path\":\"/a\xEF\xBF\xBD\xEF\xBF\xBD\"}"),
+            std::string::npos)
+      << out_.str();
+}
+
+TEST_F(LoggingTest, LogfmtKeepsValidUtf8) {
+  use(LogLevel::info, LogFormat::logfmt);
+  info("m", {{"name", "Zo\xC3\xAB"}});
+  EXPECT_NE(out_.str().find("name=Zo\xC3\xAB"), std::string::npos)
+      << out_.str();
+}
+
 }  // namespace
 }  // namespace beyondtrust_exporter::logging

@@ -34,4 +34,8 @@ void append_family_header(std::string& out, std::string_view name,
 // Returns `value` escaped as append_label_value does.
 std::string escape_label_value(std::string_view value);
 
+// Returns `text` with each maximal invalid UTF-8 subpart replaced by
+// U+FFFD, as append_label_value does, for text that must be valid UTF-8.
+std::string repair_utf8(std::string_view text);
+
 }  // namespace beyondtrust_exporter::exposition
