@@ -9,16 +9,17 @@
 // Exit codes: 0 after a clean stop, 1 when the server cannot start, 2 for
 // an invalid flag or config value.
 
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <optional>
 #include <system_error>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "beyondtrust_exporter/application.hpp"
 #include "beyondtrust_exporter/build_info.hpp"
@@ -48,8 +49,8 @@ void wait_for_signals(asio::signal_set& signals, bte::Application& app,
       wait_for_signals(signals, app, deadline, io);
       return;
     }
-    bte::logging::info("stopping", {{"signal", number == SIGINT ? "SIGINT"
-                                                                 : "SIGTERM"}});
+    bte::logging::info("stopping",
+                       {{"signal", number == SIGINT ? "SIGINT" : "SIGTERM"}});
     deadline.expires_after(kStopDeadline);
     deadline.async_wait([&io](const boost::system::error_code& timer_error) {
       if (!timer_error) {
@@ -63,6 +64,23 @@ void wait_for_signals(asio::signal_set& signals, bte::Application& app,
       deadline.cancel();
     });
   });
+}
+
+// Raises the soft limit on open files to the hard limit, as Go programs
+// do at start, so that many scrapers and keep-alive connections do not run
+// the exporter out of descriptors under a default soft limit of 1024.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur >= limit.rlim_max) {
+    return;
+  }
+  const rlim_t previous = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    bte::logging::debug("raised the open file limit",
+                        {{"from", previous}, {"to", limit.rlim_cur}});
+  }
 }
 
 }  // namespace
@@ -99,6 +117,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  raise_open_file_limit();
   const bte::BuildInfo& build = bte::build_info();
   bte::logging::info("starting beyondtrust_exporter",
                      {{"version", build.version},

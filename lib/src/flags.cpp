@@ -218,8 +218,8 @@ void add_flags(CLI::App& app, Settings& settings, RawFlags& raw) {
       ->type_name("ID");
   app.add_option("--appliance.client-secret-file", settings.client_secret_file,
                  "File with the OAuth client secret for --appliance.url, "
-                 "without its trailing newline. Default: "
-                 "$BEYONDTRUST_CLIENT_SECRET.")
+                 "without its trailing newline. Without it, the secret "
+                 "itself is read from $BEYONDTRUST_CLIENT_SECRET.")
       ->type_name("FILE");
 
   app.add_option("--poll.interval", raw.poll_interval,
