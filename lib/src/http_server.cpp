@@ -11,6 +11,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -165,10 +166,15 @@ HttpResponse serve_reload(const HttpHandlers& handlers) {
   return text_response(200, "config reloaded\n");
 }
 
+// Routes one request. `authorized` is the result of a basic auth check
+// already made, or empty to make it here.
 HttpResponse route(const HttpRequest& request, const HttpHandlers& handlers,
-                   const HttpServerOptions& options) {
-  if (options.security.check_basic_auth &&
-      !is_authorized(request, options.security)) {
+                   const HttpServerOptions& options,
+                   std::optional<bool> authorized) {
+  if (options.security.check_basic_auth && !authorized.has_value()) {
+    authorized = is_authorized(request, options.security);
+  }
+  if (options.security.check_basic_auth && !*authorized) {
     HttpResponse response = text_response(401, "401 unauthorized\n");
     response.headers.emplace_back("WWW-Authenticate",
                                   "Basic realm=\"beyondtrust_exporter\"");
@@ -213,9 +219,16 @@ HttpResponse route(const HttpRequest& request, const HttpHandlers& handlers,
 HttpResponse handle_request(const HttpRequest& request,
                             const HttpHandlers& handlers,
                             const HttpServerOptions& options) {
+  return handle_checked_request(request, handlers, options, std::nullopt);
+}
+
+HttpResponse handle_checked_request(const HttpRequest& request,
+                                    const HttpHandlers& handlers,
+                                    const HttpServerOptions& options,
+                                    std::optional<bool> authorized) {
   HttpResponse response;
   try {
-    response = route(request, handlers, options);
+    response = route(request, handlers, options, authorized);
   } catch (const std::exception& e) {
     logging::error(
         "failed to handle an HTTP request",
@@ -418,6 +431,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   bool stopping_ = false;
   asio::steady_timer shutdown_timer_;
   std::vector<std::function<void()>> done_callbacks_;
+  // Runs bcrypt checks off the event loop; one thread leaves the other core
+  // to the loop.
+  asio::thread_pool password_checks_{1};
 };
 
 void HttpServer::Impl::listen() {
@@ -742,7 +758,26 @@ asio::awaitable<void> HttpServer::Impl::serve_requests(
     // Handle and respond.
     HttpRequest request = parser.release();
     const bool head = request.method() == http::verb::head;
-    HttpResponse response = handle_request(request, self->handlers_, options);
+    // Check basic auth on the worker thread, because bcrypt costs tens of
+    // milliseconds and a flood of wrong passwords must not stall the event
+    // loop that runs the polls.
+    std::optional<bool> authorized;
+    if (options.security.check_basic_auth) {
+      authorized = co_await asio::co_spawn(
+          self->password_checks_,
+          [&request, &options]() -> asio::awaitable<bool> {
+            try {
+              co_return is_authorized(request, options.security);
+            } catch (const std::exception& e) {
+              logging::error("failed to check basic auth credentials",
+                             {{"error", e.what()}});
+              co_return false;
+            }
+          },
+          asio::use_awaitable);
+    }
+    HttpResponse response = handle_checked_request(request, self->handlers_,
+                                                   options, authorized);
     const unsigned status = response.status;
     const bool keep_alive = request.keep_alive() && !self->stopping_;
     lowest.expires_after(options.write_timeout);

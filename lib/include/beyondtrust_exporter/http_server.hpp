@@ -116,6 +116,14 @@ HttpResponse handle_request(const HttpRequest& request,
                             const HttpHandlers& handlers,
                             const HttpServerOptions& options);
 
+// Builds the response as handle_request() does, but takes the result of a
+// basic auth check already made elsewhere (the server makes it on a worker
+// thread). An empty `authorized` checks the credentials here.
+HttpResponse handle_checked_request(const HttpRequest& request,
+                                    const HttpHandlers& handlers,
+                                    const HttpServerOptions& options,
+                                    std::optional<bool> authorized);
+
 // The HTTP(S) server of /metrics, the landing page, health, readiness and
 // reload, on one Asio executor.
 //
