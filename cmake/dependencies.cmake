@@ -1,6 +1,6 @@
 # Every dependency comes from a Debian 12 package; scripts/install-deps.sh
 # installs them.
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
 find_package(OpenSSL 3 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED COMPONENTS core)
