@@ -776,8 +776,8 @@ asio::awaitable<void> HttpServer::Impl::serve_requests(
           },
           asio::use_awaitable);
     }
-    HttpResponse response = handle_checked_request(request, self->handlers_,
-                                                   options, authorized);
+    HttpResponse response =
+        handle_checked_request(request, self->handlers_, options, authorized);
     const unsigned status = response.status;
     const bool keep_alive = request.keep_alive() && !self->stopping_;
     lowest.expires_after(options.write_timeout);
