@@ -36,7 +36,7 @@ namespace bte = beyondtrust_exporter;
 // How long a stop may take before the loop is ended regardless.
 constexpr std::chrono::seconds kStopDeadline{10};
 
-// Waits for signals until the application has been told to stop.
+// Waits for signals until a stop signal arrives.
 void wait_for_signals(asio::signal_set& signals, bte::Application& app,
                       asio::steady_timer& deadline, asio::io_context& io) {
   signals.async_wait([&](const boost::system::error_code& error, int number) {

@@ -125,13 +125,13 @@ std::string Application::reload() {
     return error.what();
   }
 
-  std::set<std::string> wanted;
+  std::set<std::string> configured;
   for (const ApplianceConfig& appliance : next.appliances) {
-    wanted.insert(appliance.name);
+    configured.insert(appliance.name);
   }
   int removed = 0;
   for (auto it = pollers_.begin(); it != pollers_.end();) {
-    if (wanted.contains(it->first)) {
+    if (configured.contains(it->first)) {
       ++it;
       continue;
     }

@@ -63,7 +63,7 @@ std::shared_ptr<spdlog::logger> logger() {
   return current_logger;
 }
 
-// A logfmt value needs quotes when it is empty or holds a space, a quote,
+// A logfmt value needs quotes when it is empty or contains a space, a quote,
 // an equals sign or a control character.
 bool needs_quotes(std::string_view value) {
   if (value.empty()) {

@@ -46,8 +46,8 @@ struct ApplianceConfig {
                          const ApplianceConfig&) = default;
 };
 
-// What the config file (or the single-appliance flags) configure: the part
-// that SIGHUP and POST /-/reload reread.
+// The appliances from the config file or the single-appliance flags: the
+// part that SIGHUP and POST /-/reload reread.
 struct Config {
   std::vector<ApplianceConfig> appliances;
 

@@ -7,7 +7,7 @@
 
 namespace beyondtrust_exporter {
 
-// One representative of a get_logged_in_reps answer. A field the site left
+// One representative of a get_logged_in_reps response. A field the site left
 // out, or sent with a value that could not be read, is empty (std::nullopt
 // or ""), never guessed.
 struct Rep {
@@ -24,11 +24,11 @@ struct Rep {
   friend bool operator==(const Rep&, const Rep&) = default;
 };
 
-// The parsed answer of get_logged_in_reps.
+// The parsed response of get_logged_in_reps.
 struct LoggedInReps {
   std::vector<Rep> reps;
   // Problems inside single reps (a bad number, a missing id) that did not
-  // fail the whole answer, each naming the rep and the element.
+  // fail the whole response, each naming the rep and the element.
   std::vector<std::string> warnings;
 };
 

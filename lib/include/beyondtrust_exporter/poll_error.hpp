@@ -11,7 +11,7 @@
 
 namespace beyondtrust_exporter {
 
-// Why a poll failed. The names are the values of the `reason` label of
+// The cause of a failed poll. The names are the values of the `reason` label of
 // beyondtrust_poll_errors_total, so renaming one breaks users' alerts.
 enum class PollErrorReason {
   connect,       // DNS failure, refused or reset connection, proxy failure
@@ -20,8 +20,8 @@ enum class PollErrorReason {
   http_status,   // an HTTP status the exporter has no better reason for
   auth,          // 401 at the token endpoint, or a second 401 on the call
   rate_limited,  // 429 or 503
-  parse,         // malformed, truncated or oversized answer
-  api_error,     // the site answered with an <error> element
+  parse,         // malformed, truncated or oversized response
+  api_error,     // the site returned an <error> element
 };
 
 inline constexpr std::array<PollErrorReason, 8> all_poll_error_reasons{

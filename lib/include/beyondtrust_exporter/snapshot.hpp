@@ -13,7 +13,7 @@
 
 namespace beyondtrust_exporter {
 
-// What the exporter knows about one site after its latest poll. A poller
+// The state of one site after its latest poll. A poller
 // publishes a new immutable snapshot after every poll; scrapes and the
 // landing page read it and never call the site.
 struct ApplianceSnapshot {
@@ -30,7 +30,7 @@ struct ApplianceSnapshot {
   std::array<std::uint64_t, all_poll_error_reasons.size()> poll_errors_total{};
   std::uint64_t token_requests_total = 0;
 
-  // The answer of the latest successful poll; null before the first one.
+  // The response of the latest successful poll; null before the first one.
   // Shared between snapshots, so publishing after a failed poll is cheap.
   std::shared_ptr<const LoggedInReps> reps;
 
